@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xdpwatch.bpf.c - the XDP program: parse, match rules, count, sample.
+ *
+ * Per packet, in this order:
+ *   1. parse (parse.h); errors are counted by reason and never drop
+ *   2. deny lookup by source prefix; only on a hit: L4 qualifier, expiry
+ *      (enforced here, not by the collector), then the allowlist
+ *   3. one per-CPU traffic counter (exact, whatever the sampling)
+ *   4. 1-in-N sampling of a feature record into the ring buffer
+ * The allowlist is consulted only after a deny hit: its answer matters
+ * only then, and the common packet is spared a second trie walk.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xdpwatch_shared.h"
+#include "maps.h"
+#include "parse.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void event_count(__u32 ev)
+{
+	__u64 *n = bpf_map_lookup_elem(&xw_events, &ev);
+
+	if (n)
+		*n += 1;
+}
+
+/* Source-prefix lookup in a v4 or v6 trie, chosen by the packet's family. */
+static __always_inline void *src_lookup(const struct pkt *p, void *map_v4,
+					void *map_v6)
+{
+	if (p->ipver == XW_IPVER_4) {
+		struct xw_lpm_v4 key = { .prefixlen = 32 };
+
+		__builtin_memcpy(key.addr, p->rec.saddr, 4);
+		return bpf_map_lookup_elem(map_v4, &key);
+	} else {
+		struct xw_lpm_v6 key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, p->rec.saddr, 16);
+		return bpf_map_lookup_elem(map_v6, &key);
+	}
+}
+
+/* Decide the action for an IP packet; rec.rule_id is set when a rule hit. */
+static __always_inline __u32 rules_apply(struct pkt *p)
+{
+	struct xw_counter *hits;
+	struct xw_rule *rule;
+	__u32 id;
+
+	rule = src_lookup(p, &xw_deny_v4, &xw_deny_v6);
+	if (!rule)
+		return XW_ACT_PASS;
+
+	if (rule->l4_proto) {
+		/* A qualified rule needs the L4 header it names. */
+		if (rule->l4_proto != p->rec.l4_proto ||
+		    !(p->rec.flags & XW_REC_L4_VALID) ||
+		    (rule->sport && rule->sport != p->rec.sport) ||
+		    (rule->dport && rule->dport != p->rec.dport)) {
+			event_count(XW_EV_RULE_L4_MISS);
+			return XW_ACT_PASS;
+		}
+	}
+	if (bpf_ktime_get_boot_ns() >= rule->expires_ns) {
+		event_count(XW_EV_RULE_EXPIRED_HIT);
+		return XW_ACT_PASS;
+	}
+	id = rule->rule_id;
+	p->rec.rule_id = id;
+	if (src_lookup(p, &xw_allow_v4, &xw_allow_v6))
+		return XW_ACT_ALLOW;
+
+	hits = bpf_map_lookup_elem(&xw_rule_stats, &id);
+	if (hits) {
+		hits->packets++;
+		hits->bytes += p->rec.pkt_len;
+	}
+	return rule->action == XW_RULE_MONITOR ? XW_ACT_MONITOR : XW_ACT_DROP;
+}
+
+/* Sampled path only: stamp the parsed record and queue it for the drain. */
+static __always_inline void record_emit(struct xdp_md *ctx, struct pkt *p,
+					const struct xw_config *cfg)
+{
+	struct xw_record *rec;
+	__u64 flags;
+
+	rec = bpf_ringbuf_reserve(&xw_records, sizeof(*rec), 0);
+	if (!rec) {
+		event_count(XW_EV_RECORD_LOST_RINGBUF_FULL);
+		return;
+	}
+	p->rec.ts_ns = bpf_ktime_get_boot_ns();
+	p->rec.ifindex = ctx->ingress_ifindex;
+	p->rec.rx_queue = ctx->rx_queue_index;
+	p->rec.sample_rate = cfg->sample_rate;
+	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
+
+	/* Wake the drain only once a batch is waiting; its poll timeout
+	 * collects the rest. Waking per record collapses the drain rate. */
+	flags = bpf_ringbuf_query(&xw_records, BPF_RB_AVAIL_DATA) >=
+			cfg->wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP :
+		BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+	event_count(XW_EV_RECORD_SAMPLED);
+}
+
+SEC("xdp")
+int xdpwatch_main(struct xdp_md *ctx)
+{
+	__u32 action = XW_ACT_PASS, zero = 0, idx;
+	const struct xw_config *cfg;
+	struct xw_counter *cnt;
+	struct pkt p = {}, inner; /* inner: zeroed by xw_parse when used */
+	int err;
+
+	p.rec.pkt_len = ctx->data_end - ctx->data;
+	err = xw_parse(ctx, &p, &inner);
+	if (err) {
+		event_count(err);
+		p.rec.flags |= XW_REC_PARSE_ERROR;
+	}
+	if (p.ipver)
+		action = rules_apply(&p);
+	p.rec.action = action;
+
+	idx = XW_TRAFFIC_IDX(p.ipver, p.l4_class, action);
+	cnt = bpf_map_lookup_elem(&xw_traffic, &idx);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += p.rec.pkt_len;
+	}
+
+	cfg = bpf_map_lookup_elem(&xw_config, &zero);
+	if (cfg && cfg->sample_rate &&
+	    (cfg->sample_rate == 1 ||
+	     bpf_get_prandom_u32() < cfg->sample_threshold))
+		record_emit(ctx, &p, cfg);
+
+	return action == XW_ACT_DROP ? XDP_DROP : XDP_PASS;
+}

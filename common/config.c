@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* config.c - see config.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "textparse.h"
+
+static int say(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static void *field(const struct xw_opt *o, void *cfg)
+{
+	return (char *)cfg + o->offset;
+}
+
+static const struct xw_opt *opt_find(const struct xw_opt *opts,
+				     const char *name)
+{
+	for (; opts->name; opts++)
+		if (!strcmp(opts->name, name))
+			return opts;
+	return NULL;
+}
+
+static int choice_index(const struct xw_opt *o, const char *value)
+{
+	for (int i = 0; o->choices[i]; i++)
+		if (!strcasecmp(o->choices[i], value))
+			return i;
+	return -1;
+}
+
+static void choices_text(const struct xw_opt *o, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; o->choices[i] && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 o->choices[i]);
+}
+
+static int list_add(struct xw_cfg_list *l, const char *item, char *err,
+		    size_t errlen)
+{
+	if (l->count >= XW_CFG_LIST_MAX)
+		return say(err, errlen, "more than %d items", XW_CFG_LIST_MAX);
+	if (!*item || strlen(item) >= XW_CFG_ITEM_MAX)
+		return say(err, errlen, "item '%s' is empty or longer than %d",
+			   item, XW_CFG_ITEM_MAX - 1);
+	strcpy(l->item[l->count++], item);
+	return 0;
+}
+
+/* Set one option from text, as typed on a command line or as a default. */
+static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
+			char *err, size_t errlen)
+{
+	char why[160], choices[200];
+	uint64_t u;
+	int idx;
+
+	switch (o->type) {
+	case XW_OPT_INT: {
+		bool neg = value[0] == '-';
+
+		if (xw_uint_parse(neg ? value + 1 : value, 0, INT64_MAX, &u, why,
+				  sizeof(why)))
+			return say(err, errlen, "%s: %s", o->name, why);
+		if ((neg ? -(int64_t)u : (int64_t)u) < o->min ||
+		    (neg ? -(int64_t)u : (int64_t)u) > o->max)
+			return say(err, errlen, "%s: %s is out of range [%lld, %lld]",
+				   o->name, value, (long long)o->min,
+				   (long long)o->max);
+		*(int64_t *)field(o, cfg) = neg ? -(int64_t)u : (int64_t)u;
+		return 0;
+	}
+	case XW_OPT_BOOL:
+		if (!strcasecmp(value, "true") || !strcmp(value, "1") ||
+		    !strcasecmp(value, "yes"))
+			*(bool *)field(o, cfg) = true;
+		else if (!strcasecmp(value, "false") || !strcmp(value, "0") ||
+			 !strcasecmp(value, "no"))
+			*(bool *)field(o, cfg) = false;
+		else
+			return say(err, errlen, "%s: '%s' is not true or false",
+				   o->name, value);
+		return 0;
+	case XW_OPT_STRING:
+		if (strlen(value) >= XW_CFG_STR_MAX)
+			return say(err, errlen, "%s: longer than %d characters",
+				   o->name, XW_CFG_STR_MAX - 1);
+		strcpy(field(o, cfg), value);
+		return 0;
+	case XW_OPT_ENUM:
+		idx = choice_index(o, value);
+		if (idx < 0) {
+			choices_text(o, choices, sizeof(choices));
+			return say(err, errlen, "%s: '%s' is not one of: %s",
+				   o->name, value, choices);
+		}
+		*(int *)field(o, cfg) = idx;
+		return 0;
+	case XW_OPT_LIST: {
+		struct xw_cfg_list *l = field(o, cfg);
+		char copy[XW_CFG_STR_MAX], *save = NULL, *tok;
+
+		/* Comma-separated on the command line. */
+		if (strlen(value) >= sizeof(copy))
+			return say(err, errlen, "%s: value too long", o->name);
+		strcpy(copy, value);
+		l->count = 0;
+		for (tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (list_add(l, tok, why, sizeof(why)))
+				return say(err, errlen, "%s: %s", o->name, why);
+		}
+		return 0;
+	}
+	}
+	return say(err, errlen, "%s: unknown option type", o->name);
+}
+
+int xw_config_defaults(const struct xw_opt *opts, void *cfg)
+{
+	char err[256];
+
+	for (; opts->name; opts++)
+		if (opt_set_text(opts, cfg, opts->def ? opts->def : "", err,
+				 sizeof(err)) &&
+		    opts->def)
+			return -EINVAL; /* a broken table: caught by unit tests */
+	return 0;
+}
+
+int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
+		  char *err, size_t errlen)
+{
+	const char *eq = strchr(assignment, '=');
+	char name[128];
+	const struct xw_opt *o;
+
+	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name))
+		return say(err, errlen, "'%s' is not key=value", assignment);
+	memcpy(name, assignment, eq - assignment);
+	name[eq - assignment] = '\0';
+	o = opt_find(opts, name);
+	if (!o)
+		return say(err, errlen, "unknown setting '%s' (see --help)", name);
+	return opt_set_text(o, cfg, eq + 1, err, errlen);
+}
+
+/* One scalar or list setting from the file into a scratch copy. */
+static int opt_set_setting(const struct xw_opt *o, void *cfg,
+			   config_setting_t *s, char *why, size_t whylen)
+{
+	char num[32];
+	int type = config_setting_type(s);
+
+	switch (o->type) {
+	case XW_OPT_INT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			return say(why, whylen, "expects an integer");
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)config_setting_get_int64(s));
+		return opt_set_text(o, cfg, num, why, whylen);
+	case XW_OPT_BOOL:
+		if (type != CONFIG_TYPE_BOOL)
+			return say(why, whylen, "expects true or false");
+		*(bool *)field(o, cfg) = config_setting_get_bool(s);
+		return 0;
+	case XW_OPT_STRING:
+	case XW_OPT_ENUM:
+		if (type != CONFIG_TYPE_STRING)
+			return say(why, whylen, "expects a string in quotes");
+		return opt_set_text(o, cfg, config_setting_get_string(s), why,
+				    whylen);
+	case XW_OPT_LIST: {
+		struct xw_cfg_list *l = field(o, cfg);
+
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return say(why, whylen, "expects a list such as [\"a\", \"b\"]");
+		l->count = 0;
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const char *item =
+				config_setting_get_string_elem(s, (unsigned int)i);
+
+			if (!item)
+				return say(why, whylen, "item %d is not a string", i);
+			if (list_add(l, item, why, whylen))
+				return -EINVAL;
+		}
+		return 0;
+	}
+	}
+	return say(why, whylen, "unknown option type");
+}
+
+/* Walk every setting in the file: each must be a row of the table. */
+static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
+		const char *prefix, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned int)i);
+		const char *name = config_setting_name(s);
+		unsigned int line = config_setting_source_line(s);
+		const struct xw_opt *o;
+		char full[128], why[200];
+		int ret;
+
+		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "",
+			 name ? name : "?");
+		o = opt_find(opts, full);
+		if (!o && config_setting_is_group(s)) {
+			ret = walk(opts, cfg, s, full, path, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (!o)
+			return say(err, errlen,
+				   "%s:%u: unknown setting '%s' (see --help for the known ones)",
+				   path, line, full);
+		if (opt_set_setting(o, cfg, s, why, sizeof(why)))
+			return say(err, errlen, "%s:%u: %s: %s", path, line, full,
+				   why);
+	}
+	return 0;
+}
+
+int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
+			char *err, size_t errlen)
+{
+	config_t lc;
+	int ret = 0;
+
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			ret = say(err, errlen, "%s: cannot read: %s", path,
+				  strerror(errno ? errno : ENOENT));
+		else
+			ret = say(err, errlen, "%s:%d: %s",
+				  config_error_file(&lc) ? config_error_file(&lc) :
+							   path,
+				  config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	ret = walk(opts, cfg, config_root_setting(&lc), "", path, err, errlen);
+out:
+	config_destroy(&lc);
+	return ret;
+}
+
+void xw_config_help(const struct xw_opt *opts, FILE *out)
+{
+	static const char *const type_names[] = {
+		[XW_OPT_INT] = "int",	    [XW_OPT_BOOL] = "bool",
+		[XW_OPT_STRING] = "string", [XW_OPT_ENUM] = "enum",
+		[XW_OPT_LIST] = "list",
+	};
+	char choices[200];
+
+	for (; opts->name; opts++) {
+		fprintf(out, "  %-24s %-6s default %s\n", opts->name,
+			type_names[opts->type],
+			opts->def && *opts->def ? opts->def : "(none)");
+		fprintf(out, "  %-24s %s", "", opts->help);
+		if (opts->type == XW_OPT_INT)
+			fprintf(out, " [%lld..%lld]", (long long)opts->min,
+				(long long)opts->max);
+		if (opts->type == XW_OPT_ENUM) {
+			choices_text(opts, choices, sizeof(choices));
+			fprintf(out, " {%s}", choices);
+		}
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * config.h - table-driven configuration over libconfig.
+ *
+ * A daemon describes each setting once, in a table of struct xw_opt rows
+ * (name, type, where it lives in the daemon's struct, bounds, default,
+ * help); defaults, file loading, command-line overrides, validation and
+ * --help all come from that one table.
+ *
+ *   xw_config_defaults(opts, cfg)
+ *   xw_config_load_file(opts, cfg, path, err, errlen)
+ *       reads the file; an unknown setting, a wrong type or a value out of
+ *       bounds is refused as "path:line: what was wrong". cfg may then be
+ *       partly written: a caller that must keep its old settings loads
+ *       into a copy
+ *   xw_config_set(opts, cfg, "key=value", err, errlen)   one override
+ *   xw_config_help(opts, out)                            the table, printed
+ */
+#ifndef XW_CONFIG_H
+#define XW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define XW_CFG_STR_MAX 256
+#define XW_CFG_LIST_MAX 32
+#define XW_CFG_ITEM_MAX 64
+
+enum xw_opt_type {
+	XW_OPT_INT, /* int64_t */
+	XW_OPT_BOOL, /* bool */
+	XW_OPT_STRING, /* char[XW_CFG_STR_MAX] */
+	XW_OPT_ENUM, /* int: index into choices */
+	XW_OPT_LIST, /* struct xw_cfg_list of strings */
+};
+
+struct xw_cfg_list {
+	unsigned int count;
+	char item[XW_CFG_LIST_MAX][XW_CFG_ITEM_MAX];
+};
+
+struct xw_opt {
+	const char *name; /* libconfig path: "sample_rate", "output.path" */
+	enum xw_opt_type type;
+	size_t offset; /* in the daemon's config struct */
+	int64_t min, max; /* XW_OPT_INT bounds */
+	const char *def; /* default, as it would be typed on the command line */
+	const char *const *choices; /* XW_OPT_ENUM, NULL-terminated */
+	const char *help;
+};
+
+#define XW_OPT_END { .name = NULL }
+
+int xw_config_defaults(const struct xw_opt *opts, void *cfg);
+int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
+			char *err, size_t errlen);
+int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
+		  char *err, size_t errlen);
+void xw_config_help(const struct xw_opt *opts, FILE *out);
+
+#endif /* XW_CONFIG_H */

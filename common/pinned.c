@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* pinned.c - see pinned.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "pinned.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+const char *const xw_map_pin_names[] = {
+	"xw_config",   "xw_traffic",  "xw_events",   "xw_deny_v4",
+	"xw_deny_v6",  "xw_allow_v4", "xw_allow_v6", "xw_rule_stats",
+};
+const size_t xw_map_pin_count =
+	sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]);
+_Static_assert(sizeof(struct xw_maps) / sizeof(int) ==
+		       sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]),
+	       "one pin name per map fd");
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int xw_bpffs_ensure(const char *root)
+{
+	struct statfs st;
+	int err;
+
+	/* Distributions without systemd's mount leave /sys/fs/bpf empty. */
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			err = -errno;
+			pr_err("cannot mount bpffs on /sys/fs/bpf: %s", strerror(-err));
+			return err;
+		}
+		pr_info("mounted bpffs on /sys/fs/bpf");
+	}
+	err = mkdir_p(root);
+	if (err)
+		pr_err("cannot create pin directory %s: %s", root, strerror(-err));
+	return err;
+}
+
+int xw_pin_path(const char *root, const char *ifname, const char *name,
+		char *buf, size_t len)
+{
+	int n = name ? snprintf(buf, len, "%s/%s/%s", root, ifname, name) :
+		       snprintf(buf, len, "%s/%s", root, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int xw_maps__open(struct xw_maps *m, const char *root, const char *ifname)
+{
+	int *fds = (int *)m;
+	char path[PATH_MAX];
+	int err;
+
+	for (size_t i = 0; i < xw_map_pin_count; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < xw_map_pin_count; i++) {
+		err = xw_pin_path(root, ifname, xw_map_pin_names[i], path,
+				  sizeof(path));
+		if (err)
+			goto fail;
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	xw_maps__close(m);
+	return err;
+}
+
+void xw_maps__close(struct xw_maps *m)
+{
+	int *fds = (int *)m;
+
+	for (size_t i = 0; i < xw_map_pin_count; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int xw_ifaces__list(const char *root, xw_iface_cb cb, void *ctx)
+{
+	struct dirent *de;
+	DIR *dir = opendir(root);
+	int err = 0;
+
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while (!err && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		err = cb(de->d_name, ctx);
+	}
+	closedir(dir);
+	return err;
+}
+
+int xw_ncpus(void)
+{
+	static int n;
+
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n;
+}
+
+int xw_percpu_counter_sum(int fd, uint32_t key, struct xw_counter *sum)
+{
+	int n = xw_ncpus();
+	struct xw_counter vals[n > 0 ? n : 1];
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return -errno;
+	sum->packets = sum->bytes = 0;
+	for (int i = 0; i < n; i++) {
+		sum->packets += vals[i].packets;
+		sum->bytes += vals[i].bytes;
+	}
+	return 0;
+}
+
+int xw_percpu_u64_sum(int fd, uint32_t key, uint64_t *sum)
+{
+	int n = xw_ncpus();
+	uint64_t vals[n > 0 ? n : 1];
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return -errno;
+	*sum = 0;
+	for (int i = 0; i < n; i++)
+		*sum += vals[i];
+	return 0;
+}
+
+int xw_config__write(int fd, uint32_t sample_rate, uint32_t wakeup_bytes)
+{
+	struct xw_config cfg = {
+		.sample_rate = sample_rate,
+		/* prandom < threshold happens 1 in sample_rate times; the
+		 * division is done here so the packet path has none. */
+		.sample_threshold = sample_rate > 1 ?
+			(uint32_t)((1ULL << 32) / sample_rate) : UINT32_MAX,
+		.wakeup_bytes = wakeup_bytes,
+	};
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int xw_config__read(int fd, struct xw_config *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+}

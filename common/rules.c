@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* rules.c - see rules.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "rules.h"
+
+/* Either LPM key, laid out as the kernel expects for its family. */
+union lpm_key {
+	struct xw_lpm_v4 v4;
+	struct xw_lpm_v6 v6;
+};
+
+uint64_t xw_boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static void key_from_prefix(const struct xw_prefix *p, union lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (p->family == AF_INET) {
+		k->v4.prefixlen = p->len;
+		memcpy(k->v4.addr, p->addr, 4);
+	} else {
+		k->v6.prefixlen = p->len;
+		memcpy(k->v6.addr, p->addr, 16);
+	}
+}
+
+static void prefix_from_key(int family, const union lpm_key *k,
+			    struct xw_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	if (family == AF_INET) {
+		p->len = (uint8_t)k->v4.prefixlen;
+		memcpy(p->addr, k->v4.addr, 4);
+	} else {
+		p->len = (uint8_t)k->v6.prefixlen;
+		memcpy(p->addr, k->v6.addr, 16);
+	}
+}
+
+/* Walk one LPM trie; cb gets each key. Stops at the first non-zero return. */
+static int lpm_walk(int fd, int family,
+		    int (*cb)(int fd, int family, const union lpm_key *k,
+			      void *ctx),
+		    void *ctx)
+{
+	union lpm_key cur, next;
+	void *prev = NULL;
+	int err;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		err = cb(fd, family, &next, ctx);
+		if (err)
+			return err;
+		cur = next;
+		prev = &cur;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+struct allow_hit {
+	const struct xw_prefix *rule;
+	struct xw_prefix allow;
+	bool found;
+};
+
+static int allow_covers_cb(const struct xw_prefix *p, void *ctx)
+{
+	struct allow_hit *h = ctx;
+
+	if (xw_prefix_contains(p, h->rule)) {
+		h->allow = *p;
+		h->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+int xw_rule_spec_validate(const struct xw_rule_spec *spec,
+			  const struct xw_rule_limits *limits, char *err,
+			  size_t errlen)
+{
+	uint64_t max_ttl = limits && limits->max_ttl_s ? limits->max_ttl_s :
+							 XW_RULE_MAX_TTL_DEFAULT;
+
+	if (spec->src.family != AF_INET && spec->src.family != AF_INET6)
+		return say(err, errlen, -EINVAL, "no source prefix");
+	if (xw_prefix_is_all(&spec->src) && !spec->l4_proto)
+		return say(err, errlen, -EPERM,
+			   "a rule on %s without a protocol would drop everything",
+			   spec->src.family == AF_INET ? "0.0.0.0/0" : "::/0");
+	if (spec->ttl_s == 0)
+		return say(err, errlen, -EINVAL,
+			   "a rule needs a TTL: the kernel expires every rule");
+	if (spec->ttl_s > max_ttl)
+		return say(err, errlen, -ERANGE,
+			   "TTL %llus is over the maximum of %llus",
+			   (unsigned long long)spec->ttl_s,
+			   (unsigned long long)max_ttl);
+	if (spec->action != XW_RULE_DROP && spec->action != XW_RULE_MONITOR)
+		return say(err, errlen, -EINVAL, "unknown rule action %u",
+			   spec->action);
+	if ((spec->sport || spec->dport) && spec->l4_proto != 6 &&
+	    spec->l4_proto != 17)
+		return say(err, errlen, -EINVAL,
+			   "ports need the protocol tcp or udp");
+	return 0;
+}
+
+struct id_scan {
+	uint8_t *used; /* bitmap over rule ids */
+	uint32_t count;
+};
+
+static int id_scan_cb(int fd, int family, const union lpm_key *k, void *ctx)
+{
+	struct id_scan *s = ctx;
+	struct xw_rule r;
+
+	if (bpf_map_lookup_elem(fd, k, &r))
+		return 0; /* deleted under us */
+	if (r.rule_id < XW_MAX_RULES)
+		s->used[r.rule_id / 8] |= 1 << (r.rule_id % 8);
+	s->count++;
+	return 0;
+}
+
+static int zero_rule_stats(const struct xw_maps *m, uint32_t id)
+{
+	int n = xw_ncpus();
+	struct xw_counter *zero;
+	int err = 0;
+
+	if (n <= 0)
+		return -EINVAL;
+	zero = calloc(n, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->rule_stats, &id, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
+		  const struct xw_rule_limits *limits, uint32_t *rule_id,
+		  char *err, size_t errlen)
+{
+	int fd = spec->src.family == AF_INET ? m->deny_v4 : m->deny_v6;
+	struct allow_hit allow = { .rule = &spec->src };
+	struct id_scan scan = { 0 };
+	char buf[XW_PREFIX_STRLEN], abuf[XW_PREFIX_STRLEN];
+	struct xw_rule rule = { 0 }, old;
+	union lpm_key key;
+	uint32_t id = 0;
+	int ret;
+
+	ret = xw_rule_spec_validate(spec, limits, err, errlen);
+	if (ret)
+		return ret;
+	ret = xw_allow__foreach(m, allow_covers_cb, &allow);
+	if (ret < 0)
+		return say(err, errlen, ret, "cannot read the allowlist: %s",
+			   strerror(-ret));
+	if (allow.found)
+		return say(err, errlen, -EPERM,
+			   "%s lies inside allowlisted %s and would never act",
+			   xw_prefix_format(&spec->src, buf, sizeof(buf)),
+			   xw_prefix_format(&allow.allow, abuf, sizeof(abuf)));
+
+	key_from_prefix(&spec->src, &key);
+	if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
+		id = old.rule_id; /* a replacement keeps id and counters */
+	} else {
+		scan.used = calloc(XW_MAX_RULES / 8, 1);
+		if (!scan.used)
+			return -ENOMEM;
+		ret = lpm_walk(m->deny_v4, AF_INET, id_scan_cb, &scan);
+		if (!ret)
+			ret = lpm_walk(m->deny_v6, AF_INET6, id_scan_cb, &scan);
+		for (uint32_t i = 1; !ret && i < XW_MAX_RULES; i++) {
+			if (!(scan.used[i / 8] & (1 << (i % 8)))) {
+				id = i;
+				break;
+			}
+		}
+		free(scan.used);
+		if (ret)
+			return say(err, errlen, ret, "cannot read rules: %s",
+				   strerror(-ret));
+		if (limits && limits->max_rules && scan.count >= limits->max_rules)
+			return say(err, errlen, -ENOSPC,
+				   "rule budget of %u reached", limits->max_rules);
+		if (!id)
+			return say(err, errlen, -ENOSPC, "no free rule id");
+		ret = zero_rule_stats(m, id);
+		if (ret)
+			return say(err, errlen, ret, "cannot reset rule stats: %s",
+				   strerror(-ret));
+	}
+
+	rule.expires_ns = xw_boottime_ns() + spec->ttl_s * 1000000000ULL;
+	rule.rule_id = id;
+	rule.action = spec->action;
+	rule.l4_proto = spec->l4_proto;
+	rule.sport = spec->sport;
+	rule.dport = spec->dport;
+	if (bpf_map_update_elem(fd, &key, &rule, BPF_ANY)) {
+		ret = -errno;
+		return say(err, errlen, ret, "cannot write rule: %s",
+			   ret == -ENOSPC ? "deny map full" : strerror(-ret));
+	}
+	if (rule_id)
+		*rule_id = id;
+	return 0;
+}
+
+int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src)
+{
+	int fd = src->family == AF_INET ? m->deny_v4 : m->deny_v6;
+	union lpm_key key;
+
+	key_from_prefix(src, &key);
+	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+}
+
+struct rule_walk {
+	const struct xw_maps *m;
+	xw_rule_cb cb;
+	void *ctx;
+	uint64_t now;
+};
+
+static int rule_walk_cb(int fd, int family, const union lpm_key *k, void *ctx)
+{
+	struct rule_walk *w = ctx;
+	struct xw_rule_view v = { 0 };
+
+	if (bpf_map_lookup_elem(fd, k, &v.rule))
+		return 0;
+	prefix_from_key(family, k, &v.src);
+	xw_percpu_counter_sum(w->m->rule_stats, v.rule.rule_id, &v.hits);
+	v.ttl_left_s = ((int64_t)v.rule.expires_ns - (int64_t)w->now) /
+		       1000000000LL;
+	if (v.rule.expires_ns < w->now && v.ttl_left_s == 0)
+		v.ttl_left_s = -1;
+	return w->cb(&v, w->ctx);
+}
+
+int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx)
+{
+	struct rule_walk w = { .m = m, .cb = cb, .ctx = ctx,
+			       .now = xw_boottime_ns() };
+	int err = lpm_walk(m->deny_v4, AF_INET, rule_walk_cb, &w);
+
+	return err ? err : lpm_walk(m->deny_v6, AF_INET6, rule_walk_cb, &w);
+}
+
+int xw_allow__add(const struct xw_maps *m, const struct xw_prefix *p)
+{
+	int fd = p->family == AF_INET ? m->allow_v4 : m->allow_v6;
+	union lpm_key key;
+	uint8_t one = 1;
+
+	key_from_prefix(p, &key);
+	return bpf_map_update_elem(fd, &key, &one, BPF_ANY) ? -errno : 0;
+}
+
+int xw_allow__del(const struct xw_maps *m, const struct xw_prefix *p)
+{
+	int fd = p->family == AF_INET ? m->allow_v4 : m->allow_v6;
+	union lpm_key key;
+
+	key_from_prefix(p, &key);
+	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+}
+
+struct allow_walk {
+	xw_allow_cb cb;
+	void *ctx;
+};
+
+static int allow_walk_cb(int fd, int family, const union lpm_key *k, void *ctx)
+{
+	struct allow_walk *w = ctx;
+	struct xw_prefix p;
+
+	prefix_from_key(family, k, &p);
+	return w->cb(&p, w->ctx);
+}
+
+int xw_allow__foreach(const struct xw_maps *m, xw_allow_cb cb, void *ctx)
+{
+	struct allow_walk w = { .cb = cb, .ctx = ctx };
+	int err = lpm_walk(m->allow_v4, AF_INET, allow_walk_cb, &w);
+
+	if (err)
+		return err;
+	return lpm_walk(m->allow_v6, AF_INET6, allow_walk_cb, &w);
+}

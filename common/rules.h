@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * rules.h - deny rules and the allowlist in one interface's pinned maps.
+ *
+ *   xw_rules__add(m, spec, limits, &id, err, errlen)
+ *       validate, then insert or replace the rule for spec->src; a new
+ *       prefix gets the lowest free rule id and zeroed hit counters, a
+ *       replaced one keeps its id and counters
+ *   xw_rules__del(m, prefix)          -ENOENT when there is none
+ *   xw_rules__foreach(m, cb, ctx)     every deny rule with its hits
+ *   xw_allow__add/del/foreach         the never-drop prefixes
+ *   xw_rule_spec_validate(...)        the checks add makes, for callers
+ *                                     that validate before they touch maps
+ *
+ * Expiry is absolute CLOCK_BOOTTIME ns in the map, so the XDP program
+ * enforces it without any daemon.
+ */
+#ifndef XW_RULES_H
+#define XW_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pinned.h"
+#include "textparse.h"
+
+struct xw_rule_spec {
+	struct xw_prefix src;
+	uint64_t ttl_s;
+	uint8_t action; /* enum xw_rule_action */
+	uint8_t l4_proto; /* 0 any */
+	uint16_t sport; /* 0 any, TCP/UDP only */
+	uint16_t dport;
+};
+
+struct xw_rule_limits {
+	uint64_t max_ttl_s;
+	uint32_t max_rules; /* per interface, both families together */
+};
+
+#define XW_RULE_MAX_TTL_DEFAULT (7 * 86400ULL)
+
+struct xw_rule_view {
+	struct xw_prefix src;
+	struct xw_rule rule;
+	struct xw_counter hits;
+	int64_t ttl_left_s; /* negative once expired */
+};
+
+typedef int (*xw_rule_cb)(const struct xw_rule_view *v, void *ctx);
+typedef int (*xw_allow_cb)(const struct xw_prefix *p, void *ctx);
+
+uint64_t xw_boottime_ns(void);
+
+int xw_rule_spec_validate(const struct xw_rule_spec *spec,
+			  const struct xw_rule_limits *limits, char *err,
+			  size_t errlen);
+int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
+		  const struct xw_rule_limits *limits, uint32_t *rule_id,
+		  char *err, size_t errlen);
+int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src);
+int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx);
+
+int xw_allow__add(const struct xw_maps *m, const struct xw_prefix *p);
+int xw_allow__del(const struct xw_maps *m, const struct xw_prefix *p);
+int xw_allow__foreach(const struct xw_maps *m, xw_allow_cb cb, void *ctx);
+
+#endif /* XW_RULES_H */
