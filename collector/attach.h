@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * attach.h - one watched interface: its lock, its loaded program with maps
+ * pinned under <pin_root>/<ifname>/, and its XDP link.
+ *
+ *   xw_iface__attach(it, ifname, opts)
+ *       lock the interface (a second collector is refused with the pid
+ *       that holds it), load the program reusing pinned maps, write the
+ *       run-time config, then attach: take over our own pinned link if a
+ *       killed collector left one (enforcement never stops), refuse an
+ *       interface that carries someone else's XDP program, else create a
+ *       link in the requested mode (auto: native, generic as fallback)
+ *       and pin it
+ *   xw_iface__detach(it)   unpin and close the link (the program leaves
+ *                          the interface), keep the maps pinned so rules
+ *                          and counters outlive a restart, unlock
+ *
+ * Errors are returned as negative errno and logged here, once.
+ */
+#ifndef XW_ATTACH_H
+#define XW_ATTACH_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pinned.h"
+
+struct xdpwatch;
+
+enum xw_xdp_mode {
+	XW_MODE_AUTO = 0,
+	XW_MODE_NATIVE,
+	XW_MODE_GENERIC,
+};
+
+struct xw_attach_opts {
+	const char *pin_root;
+	const char *lock_dir;
+	enum xw_xdp_mode mode;
+	uint32_t ringbuf_bytes; /* power of two, multiple of the page size */
+	uint32_t sample_rate;
+	uint32_t wakeup_bytes;
+};
+
+struct xw_iface {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	struct xdpwatch *skel;
+	struct xw_maps maps; /* borrowed from skel: not closed separately */
+	int records_fd;
+	int link_fd;
+	int lock_fd;
+	char link_pin[PATH_MAX];
+	bool link_pinned;
+	const char *mode_name; /* "native" or "generic" */
+	bool took_over; /* reused a pinned link left by an earlier run */
+};
+
+extern const char *const xw_mode_names[]; /* NULL-terminated, enum order */
+
+int xw_iface__attach(struct xw_iface *it, const char *ifname,
+		     const struct xw_attach_opts *opts);
+void xw_iface__detach(struct xw_iface *it);
+
+#endif /* XW_ATTACH_H */

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xdpwatch-collector - attach the XDP program to interfaces, drain its ring
+ * buffers, write the records out and report what was seen and lost.
+ *
+ * Settings come from one table (collector_opts): defaults, then the
+ * libconfig file, then command-line overrides, in that order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "config.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "pinned.h"
+#include "record_json.h"
+
+#define MAX_IFACES XW_CFG_LIST_MAX
+
+struct collector_cfg {
+	struct xw_cfg_list interfaces;
+	int xdp_mode;
+	int64_t sample_rate;
+	int64_t ringbuf_kib;
+	int64_t wakeup_records;
+	int64_t poll_timeout_ms;
+	int64_t stats_interval_s;
+	char output[XW_CFG_STR_MAX];
+	char pin_root[XW_CFG_STR_MAX];
+	char lock_dir[XW_CFG_STR_MAX];
+	int log_level;
+};
+
+static const char *const log_levels[] = { "error", "warn", "info", "debug",
+					  NULL };
+
+#define OFF(f) offsetof(struct collector_cfg, f)
+static const struct xw_opt collector_opts[] = {
+	{ "interfaces", XW_OPT_LIST, OFF(interfaces), .def = "",
+	  .help = "interfaces to attach to" },
+	{ "xdp_mode", XW_OPT_ENUM, OFF(xdp_mode), .def = "auto",
+	  .choices = xw_mode_names,
+	  .help = "auto: native XDP, generic if the driver lacks it" },
+	{ "sample_rate", XW_OPT_INT, OFF(sample_rate), 0, 1000000, "1000",
+	  .help = "write 1 record per N packets; 0 none (counters stay exact)" },
+	{ "ringbuf_kib", XW_OPT_INT, OFF(ringbuf_kib), 64, 1048576, "4096",
+	  .help = "ring buffer size per interface, a power of two" },
+	{ "wakeup_records", XW_OPT_INT, OFF(wakeup_records), 1, 65536, "64",
+	  .help = "wake the drain once this many records wait" },
+	{ "poll_timeout_ms", XW_OPT_INT, OFF(poll_timeout_ms), 1, 1000, "100",
+	  .help = "longest a record waits when fewer are queued" },
+	{ "stats_interval_s", XW_OPT_INT, OFF(stats_interval_s), 0, 3600, "10",
+	  .help = "seconds between stats lines on stderr; 0 off" },
+	{ "output", XW_OPT_STRING, OFF(output), .def = "-",
+	  .help = "JSON lines: '-' stdout, a file path, or 'none'" },
+	{ "pin_root", XW_OPT_STRING, OFF(pin_root), .def = XW_PIN_ROOT_DEFAULT,
+	  .help = "maps are pinned in <pin_root>/<interface>/" },
+	{ "lock_dir", XW_OPT_STRING, OFF(lock_dir), .def = "/run/xdpwatch",
+	  .help = "one lock file per interface lives here" },
+	{ "log_level", XW_OPT_ENUM, OFF(log_level), .def = "info",
+	  .choices = log_levels, .help = "least severe message to log" },
+	XW_OPT_END,
+};
+#undef OFF
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xdpwatch-collector [options]\n"
+		"\n"
+		"Attach the xdpwatch XDP program to interfaces, count every packet,\n"
+		"drop what the pinned rules say, and write sampled feature records.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE       libconfig file (see config/collector.cfg)\n"
+		"  -i, --interface IF      attach to IF (repeat for more); replaces\n"
+		"                          the file's interfaces\n"
+		"  -s, --sample-rate N     1 record per N packets (0 none)\n"
+		"  -m, --mode MODE         auto, native or generic\n"
+		"  -o, --output PATH       '-' stdout, a file, or 'none'\n"
+		"  -S, --set KEY=VALUE     override any setting below\n"
+		"      --check-config      validate the settings and exit\n"
+		"  -v, --verbose           log debug messages\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"Settings (config file keys, or --set KEY=VALUE):\n");
+	xw_config_help(collector_opts, out);
+}
+
+struct stats_prev {
+	uint64_t packets, dropped, sampled;
+};
+
+struct iface_totals {
+	struct xw_counter all;
+	uint64_t dropped, monitored, allowed;
+	uint64_t parse_errors, sampled, lost;
+};
+
+static void totals_read(const struct xw_iface *it, struct iface_totals *t)
+{
+	struct xw_counter c;
+	uint64_t v;
+
+	memset(t, 0, sizeof(*t));
+	for (uint32_t ip = 0; ip < XW_IPVER_COUNT; ip++) {
+		for (uint32_t l4 = 0; l4 < XW_L4_COUNT; l4++) {
+			for (uint32_t act = 0; act < XW_ACT_COUNT; act++) {
+				if (xw_percpu_counter_sum(it->maps.traffic,
+							  XW_TRAFFIC_IDX(ip, l4, act),
+							  &c))
+					continue;
+				t->all.packets += c.packets;
+				t->all.bytes += c.bytes;
+				if (act == XW_ACT_DROP)
+					t->dropped += c.packets;
+				else if (act == XW_ACT_MONITOR)
+					t->monitored += c.packets;
+				else if (act == XW_ACT_ALLOW)
+					t->allowed += c.packets;
+			}
+		}
+	}
+	for (uint32_t ev = XW_EV_NONE + 1; ev < XW_EV_PARSE_ERROR_END; ev++)
+		if (!xw_percpu_u64_sum(it->maps.events, ev, &v))
+			t->parse_errors += v;
+	xw_percpu_u64_sum(it->maps.events, XW_EV_RECORD_SAMPLED, &t->sampled);
+	xw_percpu_u64_sum(it->maps.events, XW_EV_RECORD_LOST_RINGBUF_FULL,
+			  &t->lost);
+}
+
+static void stats_print(const struct xw_iface *ifaces, int n,
+			struct stats_prev *prev, double secs,
+			const struct xw_output *out)
+{
+	struct iface_totals t;
+
+	for (int i = 0; i < n; i++) {
+		totals_read(&ifaces[i], &t);
+		pr_info("stats %s: %llu pkts (%.0f/s) %llu bytes, dropped %llu (%.0f/s), monitored %llu, allowlisted %llu, parse errors %llu, sampled %llu (%.0f/s), lost to full ring buffer %llu",
+			ifaces[i].ifname, (unsigned long long)t.all.packets,
+			(t.all.packets - prev[i].packets) / secs,
+			(unsigned long long)t.all.bytes,
+			(unsigned long long)t.dropped,
+			(t.dropped - prev[i].dropped) / secs,
+			(unsigned long long)t.monitored,
+			(unsigned long long)t.allowed,
+			(unsigned long long)t.parse_errors,
+			(unsigned long long)t.sampled,
+			(t.sampled - prev[i].sampled) / secs,
+			(unsigned long long)t.lost);
+		prev[i] = (struct stats_prev){ t.all.packets, t.dropped,
+					       t.sampled };
+	}
+	pr_info("stats output: %llu records written, %llu failed",
+		(unsigned long long)out->written, (unsigned long long)out->failed);
+}
+
+struct drain_ctx {
+	struct xw_output *out;
+	const char *ifname;
+};
+
+/* libbpf has consumed the record already: copy it out, never fail. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct drain_ctx *d = ctx;
+
+	if (size < sizeof(struct xw_record))
+		return 0; /* an older, shorter layout cannot be on our ring */
+	xw_output__record(d->out, data, d->ifname);
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run(const struct collector_cfg *cfg)
+{
+	struct xw_iface ifaces[MAX_IFACES];
+	struct drain_ctx dctx[MAX_IFACES];
+	struct stats_prev prev[MAX_IFACES] = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct xw_output out;
+	struct xw_attach_opts ao = {
+		.pin_root = cfg->pin_root,
+		.lock_dir = cfg->lock_dir,
+		.mode = cfg->xdp_mode,
+		.ringbuf_bytes = (uint32_t)cfg->ringbuf_kib * 1024,
+		.sample_rate = (uint32_t)cfg->sample_rate,
+		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
+				(sizeof(struct xw_record) + 8),
+	};
+	double last_stats, t;
+	int n = 0, err;
+
+	err = xw_output__open(&out, cfg->output);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < cfg->interfaces.count; i++) {
+		err = xw_iface__attach(&ifaces[n], cfg->interfaces.item[i], &ao);
+		if (err)
+			goto cleanup;
+		dctx[n] = (struct drain_ctx){ &out, ifaces[n].ifname };
+		err = rb ? ring_buffer__add(rb, ifaces[n].records_fd, on_record,
+					    &dctx[n]) :
+			   0;
+		if (!rb) {
+			rb = ring_buffer__new(ifaces[n].records_fd, on_record,
+					      &dctx[n], NULL);
+			err = rb ? 0 : -errno;
+		}
+		n++;
+		if (err) {
+			pr_err("%s: cannot open ring buffer: %s",
+			       ifaces[n - 1].ifname, strerror(-err));
+			goto cleanup;
+		}
+	}
+	pr_info("watching %d interface%s, sampling 1:%lld; Ctrl-C to stop", n,
+		n == 1 ? "" : "s", (long long)cfg->sample_rate);
+
+	last_stats = now_s();
+	while (!stop) {
+		/* poll sleeps until a batch wakes us or the timeout passes;
+		 * only consume reads every ring, including records queued
+		 * without a wake-up, so always call both. */
+		err = ring_buffer__poll(rb, (int)cfg->poll_timeout_ms);
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(rb);
+		if (err < 0 && err != -EINTR) {
+			pr_err("ring buffer: %s", strerror(-err));
+			break;
+		}
+		err = 0;
+		xw_output__flush(&out);
+
+		t = now_s();
+		if (cfg->stats_interval_s &&
+		    t - last_stats >= (double)cfg->stats_interval_s) {
+			stats_print(ifaces, n, prev, t - last_stats, &out);
+			out.clock_offset_ns = xw_clock_offset_ns();
+			last_stats = t;
+		}
+	}
+	if (rb)
+		ring_buffer__consume(rb);
+	if (n)
+		stats_print(ifaces, n, prev, now_s() - last_stats, &out);
+
+cleanup:
+	ring_buffer__free(rb);
+	for (int i = n - 1; i >= 0; i--) {
+		xw_iface__detach(&ifaces[i]);
+		pr_info("%s: detached; rules and counters stay pinned",
+			ifaces[i].ifname);
+	}
+	xw_output__close(&out);
+	return err;
+}
+
+static int validate(const struct collector_cfg *cfg)
+{
+	int64_t bytes = cfg->ringbuf_kib * 1024;
+
+	if (!cfg->interfaces.count) {
+		pr_err("no interface given: use -i IF or 'interfaces' in the config file");
+		return -EINVAL;
+	}
+	if (bytes & (bytes - 1) || bytes % getpagesize()) {
+		pr_err("ringbuf_kib = %lld: the ring buffer must be a power of two and a multiple of the page size",
+		       (long long)cfg->ringbuf_kib);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "sample-rate", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	/* Overrides are applied after the file, in command-line order. */
+	char overrides[64][XW_CFG_STR_MAX + 32];
+	struct collector_cfg cfg;
+	const char *config_path = NULL;
+	bool check_only = false, verbose = false;
+	char ifaces_arg[XW_CFG_STR_MAX] = "", err[512];
+	struct sigaction sa = { .sa_handler = on_signal };
+	int nover = 0, opt, ret;
+
+	xw_log_set_program("xdpwatch-collector");
+	while ((opt = getopt_long(argc, argv, "c:i:s:m:o:S:vh", longopts,
+				  NULL)) != -1) {
+		const char *key = NULL;
+
+		switch (opt) {
+		case 'c': config_path = optarg; continue;
+		case 'i':
+			if (strlen(ifaces_arg) + strlen(optarg) + 2 >
+			    sizeof(ifaces_arg)) {
+				pr_err("too many interfaces");
+				return 2;
+			}
+			if (*ifaces_arg)
+				strcat(ifaces_arg, ",");
+			strcat(ifaces_arg, optarg);
+			continue;
+		case 's': key = "sample_rate"; break;
+		case 'm': key = "xdp_mode"; break;
+		case 'o': key = "output"; break;
+		case 'S': key = ""; break;
+		case 'C': check_only = true; continue;
+		case 'v': verbose = true; continue;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (nover >= (int)(sizeof(overrides) / sizeof(overrides[0]))) {
+			pr_err("too many overrides");
+			return 2;
+		}
+		snprintf(overrides[nover++], sizeof(overrides[0]), "%s%s%s", key,
+			 *key ? "=" : "", optarg);
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+
+	xw_config_defaults(collector_opts, &cfg);
+	if (config_path &&
+	    xw_config_load_file(collector_opts, &cfg, config_path, err,
+				sizeof(err))) {
+		pr_err("bad config: %s", err);
+		return 2;
+	}
+	if (*ifaces_arg && nover < (int)(sizeof(overrides) / sizeof(overrides[0])))
+		snprintf(overrides[nover++], sizeof(overrides[0]), "interfaces=%s",
+			 ifaces_arg);
+	for (int i = 0; i < nover; i++) {
+		if (xw_config_set(collector_opts, &cfg, overrides[i], err,
+				  sizeof(err))) {
+			pr_err("bad option: %s", err);
+			return 2;
+		}
+	}
+	xw_log_set_level(verbose ? XW_LOG_DEBUG : cfg.log_level);
+	xw_log_route_libbpf();
+	if (validate(&cfg))
+		return 2;
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = run(&cfg);
+	return ret ? 1 : 0;
+}
