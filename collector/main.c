@@ -24,6 +24,7 @@
 #include "output.h"
 #include "pinned.h"
 #include "record_json.h"
+#include "rules.h"
 
 #define MAX_IFACES XW_CFG_LIST_MAX
 
@@ -173,6 +174,30 @@ static void stats_print(const struct xw_iface *ifaces, int n,
 		(unsigned long long)out->written, (unsigned long long)out->failed);
 }
 
+static int on_rule_expired(const struct xw_rule_view *v, void *ctx)
+{
+	char buf[XW_PREFIX_STRLEN];
+
+	pr_info("%s: rule %u for %s expired (%llu packets hit it); removed",
+		(const char *)ctx, v->rule.rule_id,
+		xw_prefix_format(&v->src, buf, sizeof(buf)),
+		(unsigned long long)v->hits.packets);
+	return 0;
+}
+
+/* The kernel ignores expired rules by itself; removing them frees slots. */
+static void rules_expire(const struct xw_iface *ifaces, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int ret = xw_rules__expire(&ifaces[i].maps, 0, on_rule_expired,
+					   (void *)ifaces[i].ifname);
+
+		if (ret < 0)
+			pr_warn("%s: cannot expire rules: %s", ifaces[i].ifname,
+				strerror(-ret));
+	}
+}
+
 struct drain_ctx {
 	struct xw_output *out;
 	const char *ifname;
@@ -213,7 +238,7 @@ static int run(const struct collector_cfg *cfg)
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
 				(sizeof(struct xw_record) + 8),
 	};
-	double last_stats, t;
+	double last_stats, last_expire, t;
 	int n = 0, err;
 
 	err = xw_output__open(&out, cfg->output);
@@ -242,7 +267,7 @@ static int run(const struct collector_cfg *cfg)
 	pr_info("watching %d interface%s, sampling 1:%lld; Ctrl-C to stop", n,
 		n == 1 ? "" : "s", (long long)cfg->sample_rate);
 
-	last_stats = now_s();
+	last_stats = last_expire = now_s();
 	while (!stop) {
 		/* poll sleeps until a batch wakes us or the timeout passes;
 		 * only consume reads every ring, including records queued
@@ -258,6 +283,10 @@ static int run(const struct collector_cfg *cfg)
 		xw_output__flush(&out);
 
 		t = now_s();
+		if (t - last_expire >= 1.0) {
+			rules_expire(ifaces, n);
+			last_expire = t;
+		}
 		if (cfg->stats_interval_s &&
 		    t - last_stats >= (double)cfg->stats_interval_s) {
 			stats_print(ifaces, n, prev, t - last_stats, &out);
@@ -362,7 +391,7 @@ int main(int argc, char **argv)
 	if (config_path &&
 	    xw_config_load_file(collector_opts, &cfg, config_path, err,
 				sizeof(err))) {
-		pr_err("bad config: %s", err);
+		pr_err("bad config: %s; nothing was attached", err);
 		return 2;
 	}
 	if (*ifaces_arg && nover < (int)(sizeof(overrides) / sizeof(overrides[0])))
@@ -371,7 +400,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nover; i++) {
 		if (xw_config_set(collector_opts, &cfg, overrides[i], err,
 				  sizeof(err))) {
-			pr_err("bad option: %s", err);
+			pr_err("bad option: %s; nothing was attached", err);
 			return 2;
 		}
 	}

@@ -70,7 +70,8 @@ static int list_add(struct xw_cfg_list *l, const char *item, char *err,
 	return 0;
 }
 
-/* Set one option from text, as typed on a command line or as a default. */
+/* Set one option from text, as typed on a command line or as a default.
+ * Errors say what was wrong with the value; callers name the setting. */
 static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 			char *err, size_t errlen)
 {
@@ -84,11 +85,11 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 
 		if (xw_uint_parse(neg ? value + 1 : value, 0, INT64_MAX, &u, why,
 				  sizeof(why)))
-			return say(err, errlen, "%s: %s", o->name, why);
+			return say(err, errlen, "%s", why);
 		if ((neg ? -(int64_t)u : (int64_t)u) < o->min ||
 		    (neg ? -(int64_t)u : (int64_t)u) > o->max)
-			return say(err, errlen, "%s: %s is out of range [%lld, %lld]",
-				   o->name, value, (long long)o->min,
+			return say(err, errlen, "%s is out of range [%lld, %lld]",
+				   value, (long long)o->min,
 				   (long long)o->max);
 		*(int64_t *)field(o, cfg) = neg ? -(int64_t)u : (int64_t)u;
 		return 0;
@@ -101,21 +102,21 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 			 !strcasecmp(value, "no"))
 			*(bool *)field(o, cfg) = false;
 		else
-			return say(err, errlen, "%s: '%s' is not true or false",
-				   o->name, value);
+			return say(err, errlen, "'%s' is not true or false",
+				   value);
 		return 0;
 	case XW_OPT_STRING:
 		if (strlen(value) >= XW_CFG_STR_MAX)
-			return say(err, errlen, "%s: longer than %d characters",
-				   o->name, XW_CFG_STR_MAX - 1);
+			return say(err, errlen, "longer than %d characters",
+				   XW_CFG_STR_MAX - 1);
 		strcpy(field(o, cfg), value);
 		return 0;
 	case XW_OPT_ENUM:
 		idx = choice_index(o, value);
 		if (idx < 0) {
 			choices_text(o, choices, sizeof(choices));
-			return say(err, errlen, "%s: '%s' is not one of: %s",
-				   o->name, value, choices);
+			return say(err, errlen, "'%s' is not one of: %s",
+				   value, choices);
 		}
 		*(int *)field(o, cfg) = idx;
 		return 0;
@@ -125,18 +126,18 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 
 		/* Comma-separated on the command line. */
 		if (strlen(value) >= sizeof(copy))
-			return say(err, errlen, "%s: value too long", o->name);
+			return say(err, errlen, "value too long");
 		strcpy(copy, value);
 		l->count = 0;
 		for (tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (list_add(l, tok, why, sizeof(why)))
-				return say(err, errlen, "%s: %s", o->name, why);
+				return say(err, errlen, "%s", why);
 		}
 		return 0;
 	}
 	}
-	return say(err, errlen, "%s: unknown option type", o->name);
+	return say(err, errlen, "unknown option type");
 }
 
 int xw_config_defaults(const struct xw_opt *opts, void *cfg)
@@ -155,7 +156,7 @@ int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 		  char *err, size_t errlen)
 {
 	const char *eq = strchr(assignment, '=');
-	char name[128];
+	char name[128], why[200];
 	const struct xw_opt *o;
 
 	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name))
@@ -165,7 +166,9 @@ int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 	o = opt_find(opts, name);
 	if (!o)
 		return say(err, errlen, "unknown setting '%s' (see --help)", name);
-	return opt_set_text(o, cfg, eq + 1, err, errlen);
+	if (opt_set_text(o, cfg, eq + 1, why, sizeof(why)))
+		return say(err, errlen, "%s: %s", name, why);
+	return 0;
 }
 
 /* One scalar or list setting from the file into a scratch copy. */

@@ -285,6 +285,60 @@ int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx)
 	return err ? err : lpm_walk(m->deny_v6, AF_INET6, rule_walk_cb, &w);
 }
 
+struct expired {
+	struct xw_rule_view *v;
+	size_t n, cap;
+	int64_t grace_s;
+};
+
+static int expired_collect(const struct xw_rule_view *v, void *ctx)
+{
+	struct expired *e = ctx;
+
+	if (v->ttl_left_s >= 0 || -v->ttl_left_s <= e->grace_s)
+		return 0;
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		struct xw_rule_view *nv = realloc(e->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		e->v = nv;
+		e->cap = cap;
+	}
+	e->v[e->n++] = *v;
+	return 0;
+}
+
+int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
+		     void *ctx)
+{
+	struct expired e = { .grace_s = (int64_t)grace_s };
+	int removed = 0, err;
+
+	/* Collect first: deleting under bpf_map_get_next_key restarts walks. */
+	err = xw_rules__foreach(m, expired_collect, &e);
+	for (size_t i = 0; !err && i < e.n; i++) {
+		int fd = e.v[i].src.family == AF_INET ? m->deny_v4 : m->deny_v6;
+		struct xw_rule now;
+		union lpm_key key;
+
+		/* A rule renewed since the walk keeps its prefix: leave it. The
+		 * window between this check and the delete is the CLI racing
+		 * the collector on one prefix within microseconds. */
+		key_from_prefix(&e.v[i].src, &key);
+		if (bpf_map_lookup_elem(fd, &key, &now) ||
+		    now.expires_ns != e.v[i].rule.expires_ns ||
+		    bpf_map_delete_elem(fd, &key))
+			continue;
+		removed++;
+		if (cb)
+			cb(&e.v[i], ctx);
+	}
+	free(e.v);
+	return err ? err : removed;
+}
+
 int xw_allow__add(const struct xw_maps *m, const struct xw_prefix *p)
 {
 	int fd = p->family == AF_INET ? m->allow_v4 : m->allow_v6;

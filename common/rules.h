@@ -8,6 +8,11 @@
  *       replaced one keeps its id and counters
  *   xw_rules__del(m, prefix)          -ENOENT when there is none
  *   xw_rules__foreach(m, cb, ctx)     every deny rule with its hits
+ *   xw_rules__expire(m, grace_s, cb, ctx)
+ *                                     delete rules expired for longer
+ *                                     than grace_s (the kernel already
+ *                                     ignores them; this frees their
+ *                                     slots), cb sees each; returns count
  *   xw_allow__add/del/foreach         the never-drop prefixes
  *   xw_rule_spec_validate(...)        the checks add makes, for callers
  *                                     that validate before they touch maps
@@ -61,6 +66,8 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 		  char *err, size_t errlen);
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src);
 int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx);
+int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
+		     void *ctx);
 
 int xw_allow__add(const struct xw_maps *m, const struct xw_prefix *p);
 int xw_allow__del(const struct xw_maps *m, const struct xw_prefix *p);
