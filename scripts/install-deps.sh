@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Install what xdpwatch needs to build, test and demo on Debian 12, and
+# make sure bpffs is mounted. Idempotent: installs only what is missing,
+# runs apt-get update only when it has to install something.
+set -euo pipefail
+
+packages=(
+	# build
+	cmake ninja-build pkg-config gcc clang llvm
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
+	libconfig-dev libcmocka-dev libsodium-dev
+	# lab and traffic
+	iproute2 iputils-ping netcat-openbsd hping3 netsniff-ng tcpreplay
+	python3 python3-scapy util-linux
+	# peers measured in bench/
+	xdp-tools
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (installs packages, mounts bpffs)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! mountpoint -q /sys/fs/bpf || [ "$(stat -f -c %T /sys/fs/bpf)" != "bpf_fs" ]; then
+	mount -t bpf bpf /sys/fs/bpf
+fi
