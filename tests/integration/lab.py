@@ -120,7 +120,7 @@ class Collector:
                      "--set", "poll_timeout_ms=20"] + list(extra)
         self.proc = None
 
-    def start(self, expect="attached"):
+    def start(self, expect="watching "):
         self.log = open(self.log_path, "a")
         self.proc = self.lab.popen(self.host, self.args, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 20
