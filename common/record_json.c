@@ -10,6 +10,9 @@
 #include "names.h"
 #include "record_json.h"
 
+/* Any name up to 63 bytes (a config list item), every byte escaped. */
+#define IFNAME_JSON_MAX (6 * 63 + 1)
+
 int64_t xw_clock_offset_ns(void)
 {
 	struct timespec rt, bt;
@@ -20,6 +23,35 @@ int64_t xw_clock_offset_ns(void)
 	       ((int64_t)rt.tv_nsec - bt.tv_nsec);
 }
 
+/*
+ * Interface names are the one free text in a line, and the kernel refuses
+ * only '/', ':' and blanks in them: escape '"', '\' and control bytes.
+ * Returns -ENOSPC when the escaped name does not fit out.
+ */
+static int json_escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		size_t need = c == '"' || c == '\\' ? 2 : c < 0x20 ? 6 : 1;
+
+		if (o + need >= len)
+			return -ENOSPC;
+		if (need == 1) {
+			out[o] = (char)c;
+		} else if (need == 2) {
+			out[o] = '\\';
+			out[o + 1] = (char)c;
+		} else {
+			snprintf(out + o, len - o, "\\u%04x", c);
+		}
+		o += need;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 int xw_record_json(const struct xw_record *rec, int64_t offset_ns,
 		   const char *ifname, char *buf, size_t len)
 {
@@ -28,8 +60,11 @@ int xw_record_json(const struct xw_record *rec, int64_t offset_ns,
 	int64_t wall = (int64_t)rec->ts_ns + offset_ns;
 	const char *proto = xw_ipproto_name(rec->l4_proto);
 	bool icmp = rec->l4_proto == 1 || rec->l4_proto == 58;
-	char l4[96];
+	char l4[96], name[IFNAME_JSON_MAX] = "";
 	int n;
+
+	if (ifname && json_escape(ifname, name, sizeof(name)))
+		return -ENOSPC;
 
 	if (rec->ip_ver) {
 		inet_ntop(family, rec->saddr, src, sizeof(src));
@@ -53,7 +88,7 @@ int xw_record_json(const struct xw_record *rec, int64_t offset_ns,
 		     "\"pkt_len\":%u,\"frag\":%u,\"vlan_id\":%u,\"vlan_count\":%u,"
 		     "\"tunnel\":\"%s\",\"action\":\"%s\",\"rule_id\":%u,"
 		     "\"sample_rate\":%u,\"parse_error\":%s}\n",
-		     (long long)wall, ifname ? ifname : "", rec->ifindex,
+		     (long long)wall, name, rec->ifindex,
 		     rec->rx_queue, rec->ip_ver, src, dst, rec->l4_proto,
 		     proto ? proto : "other", l4, rec->ttl, rec->tos, rec->ip_len,
 		     rec->l4_payload_len, rec->pkt_len, rec->frag, rec->vlan_id,

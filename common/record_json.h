@@ -6,7 +6,8 @@
  *                          record's boot-time stamp into wall time
  *   xw_record_json(rec, offset, ifname, buf, len)
  *       writes the line (with '\n') into buf; returns its length, or
- *       -ENOSPC when buf is too small. Field names follow proto/.
+ *       -ENOSPC when buf is too small (ifname is JSON-escaped; one over
+ *       63 bytes may not fit even so). Field names follow proto/.
  */
 #ifndef XW_RECORD_JSON_H
 #define XW_RECORD_JSON_H

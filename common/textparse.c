@@ -30,7 +30,8 @@ int xw_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *v,
 	unsigned long long n;
 	char *end;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/* strtoull would skip blanks and then take a sign: " -1" wraps. */
+	if (!text || *text < '0' || *text > '9')
 		return fail(err, errlen, "'%s' is not a number", text ? text : "");
 	errno = 0;
 	n = strtoull(text, &end, 10);
