@@ -200,7 +200,9 @@ static __always_inline int ipv6_parse(struct xdp_md *ctx, void *data,
 	next = ip6->nexthdr;
 	pos = *off + sizeof(*ip6);
 
-	for (i = 0; i < XW_MAX_IPV6_EXT_HDRS; i++) {
+	/* One pass more than headers walked: after the last walked header,
+	 * the chain may end, and a chain of exactly the limit is good. */
+	for (i = 0; i <= XW_MAX_IPV6_EXT_HDRS; i++) {
 		if (next != XW_NEXTHDR_HOP && next != XW_NEXTHDR_ROUTING &&
 		    next != XW_NEXTHDR_DEST && next != XW_NEXTHDR_AUTH &&
 		    next != XW_NEXTHDR_FRAGMENT) {
@@ -208,6 +210,8 @@ static __always_inline int ipv6_parse(struct xdp_md *ctx, void *data,
 			*off = pos;
 			return 0;
 		}
+		if (i == XW_MAX_IPV6_EXT_HDRS)
+			break;
 		if (bpf_xdp_load_bytes(ctx, pos, &ext, sizeof(ext)))
 			return XW_EV_IPV6_EXT_TRUNC;
 		if (next == XW_NEXTHDR_FRAGMENT) {

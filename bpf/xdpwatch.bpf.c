@@ -127,6 +127,10 @@ int xdpwatch_main(struct xdp_md *ctx)
 		event_count(err);
 		p.rec.flags |= XW_REC_PARSE_ERROR;
 	}
+	/* xw_parse() resets the tunnel when it fell back to the outer
+	 * headers, so this counts exactly the packets read from inside. */
+	if (p.rec.tunnel != XW_TUN_NONE)
+		event_count(XW_EV_TUNNEL_DECAP);
 	if (p.ipver)
 		action = rules_apply(&p);
 	p.rec.action = action;
