@@ -29,51 +29,75 @@ static __always_inline void event_count(__u32 ev)
 		*n += 1;
 }
 
-/* Source-prefix lookup in a v4 or v6 trie, chosen by the packet's family. */
+/* Source-prefix lookup in a v4 or v6 trie, chosen by the packet's family.
+ * The v6 key's first eight bytes are laid out as the v4 key, so one key
+ * serves both tries. */
 static __always_inline void *src_lookup(const struct pkt *p, void *map_v4,
-					void *map_v6)
+					void *map_v6, struct xw_lpm_v6 *key)
 {
-	if (p->ipver == XW_IPVER_4) {
-		struct xw_lpm_v4 key = { .prefixlen = 32 };
+	return bpf_map_lookup_elem(p->ipver == XW_IPVER_4 ? map_v4 : map_v6, key);
+}
 
-		__builtin_memcpy(key.addr, p->rec.saddr, 4);
-		return bpf_map_lookup_elem(map_v4, &key);
-	} else {
-		struct xw_lpm_v6 key = { .prefixlen = 128 };
+static __always_inline bool rule_l4_matches(const struct xw_rule *rule,
+					    const struct pkt *p)
+{
+	if (!rule->l4_proto)
+		return true;
+	/* A qualified rule needs the L4 header it names. */
+	return rule->l4_proto == p->rec.l4_proto &&
+	       (p->rec.flags & XW_REC_L4_VALID) &&
+	       (!rule->sport || rule->sport == p->rec.sport) &&
+	       (!rule->dport || rule->dport == p->rec.dport);
+}
 
-		__builtin_memcpy(key.addr, p->rec.saddr, 16);
-		return bpf_map_lookup_elem(map_v6, &key);
+/*
+ * The longest live rule whose L4 qualifier matches. A longer rule that does
+ * not apply sends the search on to shorter prefixes, at most
+ * XW_RULE_FALLBACKS times; the common packet makes one lookup.
+ */
+static __always_inline struct xw_rule *rule_find(struct pkt *p)
+{
+	struct xw_lpm_v6 key = { .prefixlen = p->ipver == XW_IPVER_4 ? 32 : 128 };
+	struct xw_rule *rule;
+	__u64 now = 0;
+	int i;
+
+	__builtin_memcpy(key.addr, p->rec.saddr, 16);
+	for (i = 0; i <= XW_RULE_FALLBACKS; i++) {
+		rule = src_lookup(p, &xw_deny_v4, &xw_deny_v6, &key);
+		if (!rule)
+			return NULL;
+		if (!rule_l4_matches(rule, p)) {
+			event_count(XW_EV_RULE_L4_MISS);
+		} else {
+			if (!now)
+				now = bpf_ktime_get_boot_ns();
+			if (now < rule->expires_ns)
+				return rule;
+			event_count(XW_EV_RULE_EXPIRED_HIT);
+		}
+		if (!rule->prefixlen || rule->prefixlen > key.prefixlen)
+			return NULL;
+		key.prefixlen = rule->prefixlen - 1;
 	}
+	return NULL;
 }
 
 /* Decide the action for an IP packet; rec.rule_id is set when a rule hit. */
 static __always_inline __u32 rules_apply(struct pkt *p)
 {
+	struct xw_lpm_v6 key = { .prefixlen = p->ipver == XW_IPVER_4 ? 32 : 128 };
 	struct xw_counter *hits;
 	struct xw_rule *rule;
 	__u32 id;
 
-	rule = src_lookup(p, &xw_deny_v4, &xw_deny_v6);
+	rule = rule_find(p);
 	if (!rule)
 		return XW_ACT_PASS;
-
-	if (rule->l4_proto) {
-		/* A qualified rule needs the L4 header it names. */
-		if (rule->l4_proto != p->rec.l4_proto ||
-		    !(p->rec.flags & XW_REC_L4_VALID) ||
-		    (rule->sport && rule->sport != p->rec.sport) ||
-		    (rule->dport && rule->dport != p->rec.dport)) {
-			event_count(XW_EV_RULE_L4_MISS);
-			return XW_ACT_PASS;
-		}
-	}
-	if (bpf_ktime_get_boot_ns() >= rule->expires_ns) {
-		event_count(XW_EV_RULE_EXPIRED_HIT);
-		return XW_ACT_PASS;
-	}
 	id = rule->rule_id;
 	p->rec.rule_id = id;
-	if (src_lookup(p, &xw_allow_v4, &xw_allow_v6))
+	__builtin_memcpy(key.addr, p->rec.saddr, 16);
+	if (src_lookup(p, &xw_allow_v4, &xw_allow_v6, &key))
 		return XW_ACT_ALLOW;
 
 	hits = bpf_map_lookup_elem(&xw_rule_stats, &id);

@@ -187,7 +187,10 @@ enum xw_rule_action {
 /*
  * Deny LPM value. The program enforces expires_ns itself, so a rule outlives
  * no collector by more than its TTL; 0 never matches. An L4 qualifier of 0
- * means "any". rule_id indexes rule_stats.
+ * means "any". rule_id indexes rule_stats. prefixlen repeats the key's, so
+ * that when this rule does not apply (expired, or its L4 qualifier misses)
+ * the program can look for a shorter prefix that does: a narrow rule never
+ * shelters traffic from a broader one.
  */
 struct xw_rule {
 	__u64 expires_ns; /* CLOCK_BOOTTIME */
@@ -196,8 +199,14 @@ struct xw_rule {
 	__u8 l4_proto; /* 0 any, else IPPROTO_TCP/UDP/... */
 	__u16 sport; /* TCP/UDP source port, 0 any */
 	__u16 dport; /* TCP/UDP destination port, 0 any */
-	__u8 pad[6];
+	__u8 prefixlen; /* of the key this value is stored under */
+	__u8 pad[5];
 };
+
+/* Shorter prefixes tried after a rule that does not apply. */
+#ifndef XW_RULE_FALLBACKS
+#define XW_RULE_FALLBACKS 4
+#endif
 
 /* Run-time tunables, one entry, changeable without reloading. */
 struct xw_config {

@@ -234,6 +234,7 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 	rule.l4_proto = spec->l4_proto;
 	rule.sport = spec->sport;
 	rule.dport = spec->dport;
+	rule.prefixlen = spec->src.len;
 	if (bpf_map_update_elem(fd, &key, &rule, BPF_ANY)) {
 		ret = -errno;
 		return say(err, errlen, ret, "cannot write rule: %s",

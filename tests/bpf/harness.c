@@ -377,10 +377,13 @@ void xwt_deny_add(struct xwt_env *env, const char *prefix,
 	int v6 = lpm_key(prefix, &k4, &k6);
 	int fd = bpf_map__fd(v6 ? env->skel->maps.xw_deny_v6 :
 				  env->skel->maps.xw_deny_v4);
+	struct xw_rule r = *rule;
 
+	/* As common/rules.c does: the value repeats its key's length. */
+	r.prefixlen = (uint8_t)(v6 ? k6.prefixlen : k4.prefixlen);
 	assert_int_equal(bpf_map_update_elem(fd, v6 ? (void *)&k6 :
 						      (void *)&k4,
-					     rule, BPF_ANY),
+					     &r, BPF_ANY),
 			 0);
 }
 

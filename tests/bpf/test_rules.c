@@ -391,6 +391,37 @@ static void test_l4_qualified(void **state)
 	}
 }
 
+/* A narrower rule that does not apply must not shelter traffic from a
+ * broader one: the program goes on to shorter prefixes. */
+static void test_fallback_to_shorter_prefix(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		struct xw_rule wide = rule(1, XW_RULE_DROP, xwt_live());
+		struct xw_rule dead = rule(2, XW_RULE_DROP, xwt_expired());
+		struct xw_rule ntp = rule(3, XW_RULE_MONITOR, xwt_live());
+
+		xwt_deny_add(env, f->net16, &wide);
+		xwt_deny_add(env, f->net24, &dead);
+		run_case("expired /24 inside a live drop /16",
+			 PKT(f, f->src, 6, 1, 2),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+			      .event = XW_EV_RULE_EXPIRED_HIT, .hits_id = 1));
+		ntp.l4_proto = PG_IPPROTO_UDP;
+		ntp.sport = 123;
+		xwt_deny_add(env, f->host, &ntp);
+		run_case("udp/123 monitor host rule, its own traffic",
+			 PKT(f, f->src, 17, 123, 9),
+			 WANT(XDP_PASS, XW_ACT_MONITOR, .rule_id = 3,
+			      .hits_id = 3));
+		run_case("udp/123 host rule, tcp: past it and the expired /24 to the /16",
+			 PKT(f, f->src, 6, 1, 2),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+			      .event = XW_EV_RULE_L4_MISS,
+			      .event2 = XW_EV_RULE_EXPIRED_HIT, .hits_id = 1));
+	}
+}
+
 /* Cutting the L4 header must not get a packet past a source rule. */
 static void test_truncated_l4(void **state)
 {
@@ -582,6 +613,7 @@ int xwt_group_rules(void)
 		T(test_allowlist_without_rule),
 		T(test_longest_prefix),
 		T(test_l4_qualified),
+		T(test_fallback_to_shorter_prefix),
 		T(test_truncated_l4),
 		T(test_bad_doff_still_dropped),
 		T(test_tunnel_inner_source),
