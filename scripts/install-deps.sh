@@ -16,6 +16,9 @@ packages=(
 	python3 python3-scapy util-linux
 	# peers measured in bench/
 	xdp-tools
+	# Kafka broker for tests, demo, benchmarks (scripts/kafka.sh: Maven
+	# fetches the jars; javac builds its small admin helper)
+	openjdk-17-jdk-headless maven
 )
 
 if [ "$(id -u)" -ne 0 ]; then
