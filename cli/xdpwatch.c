@@ -31,6 +31,7 @@
 #include "names.h"
 #include "pinned.h"
 #include "rules.h"
+#include "tail.h"
 #include "textparse.h"
 
 #define MAX_IFACES 64
@@ -44,6 +45,12 @@ struct cli {
 	/* rule add */
 	struct xw_rule_spec spec;
 	bool have_ttl;
+	/* tail */
+	struct xw_cfg_kv kafka;
+	const char *topic;
+	bool from_beginning;
+	uint64_t max;
+	int idle_timeout_ms;
 };
 
 static void usage(FILE *out)
@@ -66,6 +73,11 @@ static void usage(FILE *out)
 		"                        parse errors; sampled and lost records\n"
 		"  sample N              write 1 record per N packets from now on (0 none)\n"
 		"  unpin IFACE           remove IFACE's pinned maps (no collector may run)\n"
+		"  tail [--topic T] [--from-beginning] [--max N] [--idle-timeout S]\n"
+		"       [--bootstrap HOST:PORT] [--set kafka.PROPERTY=VALUE]...\n"
+		"                        FeatureBatch messages as JSON lines, one per batch\n"
+		"                        (default topic xdpwatch.features.v1, broker\n"
+		"                        $XW_KAFKA_BOOTSTRAP or 127.0.0.1:19092)\n"
 		"\n"
 		"Options:\n"
 		"  -i, --interface IF    only IF (repeat for more)\n"
@@ -471,6 +483,17 @@ static int dispatch(struct cli *c, int npos, char **pos)
 		r32 = (uint32_t)rate;
 		return for_each_iface(c, sample_one, &r32) ? -EIO : 0;
 	}
+	if (!strcmp(cmd, "tail")) {
+		struct xw_tail_opts to = {
+			.props = &c->kafka,
+			.topic = c->topic ? c->topic : "xdpwatch.features.v1",
+			.from_beginning = c->from_beginning,
+			.max = c->max,
+			.idle_timeout_ms = c->idle_timeout_ms,
+		};
+
+		return xw_tail(&to) ? -EIO : 0;
+	}
 	if (!strcmp(cmd, "unpin")) {
 		if (!*sub) {
 			pr_err("unpin needs an interface name");
@@ -485,7 +508,8 @@ static int dispatch(struct cli *c, int npos, char **pos)
 int main(int argc, char **argv)
 {
 	enum { OPT_PIN_ROOT = 256, OPT_LOCK_DIR, OPT_JSON, OPT_TTL, OPT_MONITOR,
-	       OPT_PROTO, OPT_SPORT, OPT_DPORT };
+	       OPT_PROTO, OPT_SPORT, OPT_DPORT, OPT_TOPIC, OPT_FROM_BEGINNING,
+	       OPT_MAX, OPT_IDLE, OPT_BOOTSTRAP, OPT_SET };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
@@ -496,14 +520,24 @@ int main(int argc, char **argv)
 		{ "proto", required_argument, NULL, OPT_PROTO },
 		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ "dport", required_argument, NULL, OPT_DPORT },
+		{ "topic", required_argument, NULL, OPT_TOPIC },
+		{ "from-beginning", no_argument, NULL, OPT_FROM_BEGINNING },
+		{ "max", required_argument, NULL, OPT_MAX },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "set", required_argument, NULL, OPT_SET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli c = { .pin_root = XW_PIN_ROOT_DEFAULT,
 			 .lock_dir = "/run/xdpwatch" };
+	const char *bootstrap = getenv("XW_KAFKA_BOOTSTRAP");
 	char err[200];
+	uint64_t v;
 	int opt, proto;
 
+	if (!bootstrap || !*bootstrap)
+		bootstrap = "127.0.0.1:19092";
 	xw_log_set_program("xdpwatch");
 	xw_log_set_level(XW_LOG_WARN);
 	/* GNU getopt permutes: options may follow the command words. */
@@ -545,9 +579,41 @@ int main(int argc, char **argv)
 			if (parse_u16("dport", optarg, &c.spec.dport))
 				return 2;
 			break;
+		case OPT_TOPIC: c.topic = optarg; break;
+		case OPT_FROM_BEGINNING: c.from_beginning = true; break;
+		case OPT_MAX:
+		case OPT_IDLE:
+			if (xw_uint_parse(optarg, 1, opt == OPT_MAX ? UINT64_MAX : 86400,
+					  &v, err, sizeof(err))) {
+				pr_err("--%s: %s", opt == OPT_MAX ? "max" : "idle-timeout",
+				       err);
+				return 2;
+			}
+			if (opt == OPT_MAX)
+				c.max = v;
+			else
+				c.idle_timeout_ms = (int)v * 1000;
+			break;
+		case OPT_BOOTSTRAP: bootstrap = optarg; break;
+		case OPT_SET:
+			if (strncmp(optarg, "kafka.", 6) || !strchr(optarg, '=') ||
+			    c.kafka.count >= XW_CFG_KV_MAX) {
+				pr_err("--set takes kafka.PROPERTY=VALUE, not '%s'", optarg);
+				return 2;
+			}
+			snprintf(c.kafka.key[c.kafka.count], XW_CFG_KEY_MAX, "%.*s",
+				 (int)(strchr(optarg, '=') - optarg - 6), optarg + 6);
+			snprintf(c.kafka.value[c.kafka.count++], XW_CFG_STR_MAX, "%s",
+				 strchr(optarg, '=') + 1);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (c.kafka.count < XW_CFG_KV_MAX && !xw_cfg_kv_get(&c.kafka, "bootstrap.servers")) {
+		snprintf(c.kafka.key[c.kafka.count], XW_CFG_KEY_MAX, "bootstrap.servers");
+		snprintf(c.kafka.value[c.kafka.count++], XW_CFG_STR_MAX, "%s",
+			 bootstrap);
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* attach.c - see attach.h. */
+#define _GNU_SOURCE /* setns */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@ static int iface_lock(struct xw_iface *it, const char *lock_dir)
 		       lock_dir, strerror(errno));
 		return -errno;
 	}
-	snprintf(path, sizeof(path), "%s/%s.lock", lock_dir, it->ifname);
+	snprintf(path, sizeof(path), "%s/%s.lock", lock_dir, it->key);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		pr_err("%s: cannot open lock %s: %s", it->ifname, path,
@@ -67,7 +69,7 @@ static int pins_prepare(struct xw_iface *it, const char *root)
 	err = xw_bpffs_ensure(root);
 	if (err)
 		return err;
-	err = xw_pin_path(root, it->ifname, NULL, path, sizeof(path));
+	err = xw_pin_path(root, it->key, NULL, path, sizeof(path));
 	if (!err && mkdir(path, 0700) && errno != EEXIST)
 		err = -errno;
 	if (err) {
@@ -79,7 +81,7 @@ static int pins_prepare(struct xw_iface *it, const char *root)
 		/* Records are transient; everything else outlives a restart. */
 		if (map == it->skel->maps.xw_records)
 			continue;
-		err = xw_pin_path(root, it->ifname, bpf_map__name(map), path,
+		err = xw_pin_path(root, it->key, bpf_map__name(map), path,
 				  sizeof(path));
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
@@ -113,12 +115,12 @@ static int load(struct xw_iface *it, const struct xw_attach_opts *o)
 
 	err = xdpwatch__load(it->skel);
 	if (err) {
-		xw_pin_path(o->pin_root, it->ifname, NULL, dir, sizeof(dir));
+		xw_pin_path(o->pin_root, it->key, NULL, dir, sizeof(dir));
 		pr_err("%s: cannot load the XDP program: %s", it->ifname,
 		       strerror(-err));
 		if (err == -EINVAL)
 			pr_err("%s: if maps pinned in %s come from an incompatible xdpwatch version, remove them with 'xdpwatch unpin %s'",
-			       it->ifname, dir, it->ifname);
+			       it->ifname, dir, it->key);
 		return err;
 	}
 
@@ -245,7 +247,7 @@ static int attach(struct xw_iface *it, const struct xw_attach_opts *o)
 	char *path = it->link_pin;
 	int err;
 
-	err = xw_pin_path(o->pin_root, it->ifname, XW_LINK_PIN_NAME, path,
+	err = xw_pin_path(o->pin_root, it->key, XW_LINK_PIN_NAME, path,
 			  sizeof(it->link_pin));
 	if (err)
 		return err;
@@ -272,10 +274,55 @@ static int attach(struct xw_iface *it, const struct xw_attach_opts *o)
 	return 0;
 }
 
+/*
+ * Enter the namespace named by netns ("" stays), returning an fd of the one
+ * we left in *home (-1 when we stayed). Only this thread moves: threads
+ * made later (librdkafka's) are made from home.
+ */
+static int netns_enter(const char *netns, int *home)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	*home = -1;
+	if (!netns || !*netns)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", strchr(netns, '/') ? "" : "/run/netns/",
+		 netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("network namespace %s: %s", path, strerror(-err));
+		return err;
+	}
+	*home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*home < 0 || setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		pr_err("cannot enter network namespace %s: %s", path, strerror(-err));
+		close(fd);
+		if (*home >= 0)
+			close(*home);
+		*home = -1;
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static void netns_leave(int home)
+{
+	if (home < 0)
+		return;
+	if (setns(home, CLONE_NEWNET))
+		pr_err("cannot return to our network namespace: %s", strerror(errno));
+	close(home);
+}
+
 int xw_iface__attach(struct xw_iface *it, const char *ifname,
 		     const struct xw_attach_opts *opts)
 {
-	int err;
+	const char *netns = opts->netns && *opts->netns ? opts->netns : NULL;
+	int err, home;
 
 	memset(it, 0, sizeof(*it));
 	it->link_fd = it->lock_fd = it->records_fd = -1;
@@ -285,25 +332,33 @@ int xw_iface__attach(struct xw_iface *it, const char *ifname,
 		return -EINVAL;
 	}
 	strcpy(it->ifname, ifname);
+	snprintf(it->key, sizeof(it->key), "%s%s%s", ifname, netns ? "@" : "",
+		 netns ? (strrchr(netns, '/') ? strrchr(netns, '/') + 1 : netns) : "");
+
+	err = netns_enter(netns, &home);
+	if (err)
+		return err;
 	it->ifindex = (int)if_nametoindex(ifname);
 	if (!it->ifindex) {
-		pr_err("%s: no such interface", ifname);
-		return -ENODEV;
+		pr_err("%s: no such interface%s%s", ifname, netns ? " in network namespace " : "",
+		       netns ? netns : "");
+		err = -ENODEV;
 	}
-
-	err = iface_lock(it, opts->lock_dir);
+	if (!err)
+		err = iface_lock(it, opts->lock_dir);
 	if (!err)
 		err = load(it, opts);
 	if (!err)
 		err = attach(it, opts);
+	netns_leave(home);
 	if (err) {
 		xw_iface__detach(it);
 		return err;
 	}
 	pr_info("%s: attached (ifindex %d, %s mode%s), maps pinned in %s/%s",
-		it->ifname, it->ifindex, it->mode_name,
+		it->key, it->ifindex, it->mode_name,
 		it->took_over ? ", took over the pinned link of an earlier run" : "",
-		opts->pin_root, it->ifname);
+		opts->pin_root, it->key);
 	return 0;
 }
 

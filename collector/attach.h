@@ -4,6 +4,9 @@
  * pinned under <pin_root>/<ifname>/, and its XDP link.
  *
  *   xw_iface__attach(it, ifname, opts)
+ *       with opts->netns set, the interface is looked up and attached
+ *       inside that network namespace and everything else (pins, Kafka)
+ *       stays in ours: the pin directory is then <ifname>@<netns>
  *       lock the interface (a second collector is refused with the pid
  *       that holds it), load the program reusing pinned maps, write the
  *       run-time config, then attach: take over our own pinned link if a
@@ -36,6 +39,7 @@ enum xw_xdp_mode {
 };
 
 struct xw_attach_opts {
+	const char *netns; /* "" or a name in /run/netns, or a path */
 	const char *pin_root;
 	const char *lock_dir;
 	enum xw_xdp_mode mode;
@@ -46,6 +50,8 @@ struct xw_attach_opts {
 
 struct xw_iface {
 	char ifname[IF_NAMESIZE];
+	/* ifname, or ifname@netns: the pin directory and lock file name */
+	char key[IF_NAMESIZE + 256];
 	int ifindex;
 	struct xdpwatch *skel;
 	struct xw_maps maps; /* borrowed from skel: not closed separately */

@@ -18,7 +18,10 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "batcher.h"
 #include "config.h"
+#include "counters.h"
+#include "kafka.h"
 #include "log.h"
 #include "names.h"
 #include "output.h"
@@ -30,6 +33,7 @@
 
 struct collector_cfg {
 	struct xw_cfg_list interfaces;
+	char netns[XW_CFG_STR_MAX];
 	int xdp_mode;
 	int64_t sample_rate;
 	int64_t ringbuf_kib;
@@ -40,6 +44,13 @@ struct collector_cfg {
 	char pin_root[XW_CFG_STR_MAX];
 	char lock_dir[XW_CFG_STR_MAX];
 	int log_level;
+	char host_id[XW_CFG_STR_MAX];
+	struct xw_cfg_kv kafka;
+	char kafka_topic[XW_CFG_STR_MAX];
+	int64_t batch_max_records;
+	int64_t batch_max_bytes;
+	int64_t batch_linger_ms;
+	int64_t counters_interval_ms;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -49,6 +60,8 @@ static const char *const log_levels[] = { "error", "warn", "info", "debug",
 static const struct xw_opt collector_opts[] = {
 	{ "interfaces", XW_OPT_LIST, OFF(interfaces), .def = "",
 	  .help = "interfaces to attach to" },
+	{ "netns", XW_OPT_STRING, OFF(netns), .def = "",
+	  .help = "attach to interfaces inside this network namespace (name in /run/netns or a path); pins are then <if>@<netns>" },
 	{ "xdp_mode", XW_OPT_ENUM, OFF(xdp_mode), .def = "auto",
 	  .choices = xw_mode_names,
 	  .help = "auto: native XDP, generic if the driver lacks it" },
@@ -70,6 +83,20 @@ static const struct xw_opt collector_opts[] = {
 	  .help = "one lock file per interface lives here" },
 	{ "log_level", XW_OPT_ENUM, OFF(log_level), .def = "info",
 	  .choices = log_levels, .help = "least severe message to log" },
+	{ "host_id", XW_OPT_STRING, OFF(host_id), .def = "",
+	  .help = "this host in every batch and as the Kafka key; default: hostname" },
+	{ "kafka", XW_OPT_KV, OFF(kafka), .def = "",
+	  .help = "librdkafka properties by their own names, e.g. kafka.bootstrap.servers; records go to Kafka when it is set" },
+	{ "kafka_topic", XW_OPT_STRING, OFF(kafka_topic),
+	  .def = "xdpwatch.features.v1", .help = "topic for FeatureBatch messages" },
+	{ "batch_max_records", XW_OPT_INT, OFF(batch_max_records), 1, 65536,
+	  "8192", .help = "records per batch at most" },
+	{ "batch_max_bytes", XW_OPT_INT, OFF(batch_max_bytes), 4096, 16777216,
+	  "1000000", .help = "encoded batch size at most (keep under message.max.bytes)" },
+	{ "batch_linger_ms", XW_OPT_INT, OFF(batch_linger_ms), 1, 10000, "100",
+	  .help = "longest the oldest record waits for its batch" },
+	{ "counters_interval_ms", XW_OPT_INT, OFF(counters_interval_ms), 100,
+	  3600000, "1000", .help = "how often batches carry the exact counters" },
 	XW_OPT_END,
 };
 #undef OFF
@@ -95,6 +122,7 @@ static void usage(FILE *out)
 		"                          the file's interfaces\n"
 		"  -s, --sample-rate N     1 record per N packets (0 none)\n"
 		"  -m, --mode MODE         auto, native or generic\n"
+		"  -n, --netns NS          the interfaces live in network namespace NS\n"
 		"  -o, --output PATH       '-' stdout, a file, or 'none'\n"
 		"  -S, --set KEY=VALUE     override any setting below\n"
 		"      --check-config      validate the settings and exit\n"
@@ -109,54 +137,19 @@ struct stats_prev {
 	uint64_t packets, dropped, sampled;
 };
 
-struct iface_totals {
-	struct xw_counter all;
-	uint64_t dropped, monitored, allowed;
-	uint64_t parse_errors, sampled, lost;
-};
-
-static void totals_read(const struct xw_iface *it, struct iface_totals *t)
-{
-	struct xw_counter c;
-	uint64_t v;
-
-	memset(t, 0, sizeof(*t));
-	for (uint32_t ip = 0; ip < XW_IPVER_COUNT; ip++) {
-		for (uint32_t l4 = 0; l4 < XW_L4_COUNT; l4++) {
-			for (uint32_t act = 0; act < XW_ACT_COUNT; act++) {
-				if (xw_percpu_counter_sum(it->maps.traffic,
-							  XW_TRAFFIC_IDX(ip, l4, act),
-							  &c))
-					continue;
-				t->all.packets += c.packets;
-				t->all.bytes += c.bytes;
-				if (act == XW_ACT_DROP)
-					t->dropped += c.packets;
-				else if (act == XW_ACT_MONITOR)
-					t->monitored += c.packets;
-				else if (act == XW_ACT_ALLOW)
-					t->allowed += c.packets;
-			}
-		}
-	}
-	for (uint32_t ev = XW_EV_NONE + 1; ev < XW_EV_PARSE_ERROR_END; ev++)
-		if (!xw_percpu_u64_sum(it->maps.events, ev, &v))
-			t->parse_errors += v;
-	xw_percpu_u64_sum(it->maps.events, XW_EV_RECORD_SAMPLED, &t->sampled);
-	xw_percpu_u64_sum(it->maps.events, XW_EV_RECORD_LOST_RINGBUF_FULL,
-			  &t->lost);
-}
-
 static void stats_print(const struct xw_iface *ifaces, int n,
 			struct stats_prev *prev, double secs,
-			const struct xw_output *out)
+			const struct xw_output *out, struct xw_producer *producer)
 {
-	struct iface_totals t;
+	struct xw_counters c;
+	struct xw_totals t;
 
 	for (int i = 0; i < n; i++) {
-		totals_read(&ifaces[i], &t);
+		if (xw_counters__read(&ifaces[i].maps, &c))
+			continue;
+		xw_counters__sum(&c, &t);
 		pr_info("stats %s: %llu pkts (%.0f/s) %llu bytes, dropped %llu (%.0f/s), monitored %llu, allowlisted %llu, parse errors %llu, sampled %llu (%.0f/s), lost to full ring buffer %llu",
-			ifaces[i].ifname, (unsigned long long)t.all.packets,
+			ifaces[i].key, (unsigned long long)t.all.packets,
 			(t.all.packets - prev[i].packets) / secs,
 			(unsigned long long)t.all.bytes,
 			(unsigned long long)t.dropped,
@@ -170,8 +163,23 @@ static void stats_print(const struct xw_iface *ifaces, int n,
 		prev[i] = (struct stats_prev){ t.all.packets, t.dropped,
 					       t.sampled };
 	}
-	pr_info("stats output: %llu records written, %llu failed",
-		(unsigned long long)out->written, (unsigned long long)out->failed);
+	if (out->f)
+		pr_info("stats output: %llu records written, %llu failed",
+			(unsigned long long)out->written,
+			(unsigned long long)out->failed);
+	if (producer) {
+		const struct xw_producer_stats *ps = xw_producer__stats(producer);
+
+		pr_info("stats kafka: %llu records in %llu batches produced, %llu delivered, %llu failed (%llu batches possibly persisted), %llu lost to a full queue, %llu in queue, %llu producer restarts",
+			(unsigned long long)ps->records_produced,
+			(unsigned long long)ps->msgs_produced,
+			(unsigned long long)ps->records_delivered,
+			(unsigned long long)ps->records_failed,
+			(unsigned long long)ps->msgs_possibly_persisted,
+			(unsigned long long)ps->records_queue_full,
+			(unsigned long long)ps->queue_len,
+			(unsigned long long)ps->fatal_restarts);
+	}
 }
 
 static int on_rule_expired(const struct xw_rule_view *v, void *ctx)
@@ -190,16 +198,17 @@ static void rules_expire(const struct xw_iface *ifaces, int n)
 {
 	for (int i = 0; i < n; i++) {
 		int ret = xw_rules__expire(&ifaces[i].maps, 0, on_rule_expired,
-					   (void *)ifaces[i].ifname);
+					   (void *)ifaces[i].key);
 
 		if (ret < 0)
-			pr_warn("%s: cannot expire rules: %s", ifaces[i].ifname,
+			pr_warn("%s: cannot expire rules: %s", ifaces[i].key,
 				strerror(-ret));
 	}
 }
 
 struct drain_ctx {
 	struct xw_output *out;
+	struct xw_batcher *batcher; /* NULL without Kafka */
 	const char *ifname;
 };
 
@@ -211,6 +220,64 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct xw_record))
 		return 0; /* an older, shorter layout cannot be on our ring */
 	xw_output__record(d->out, data, d->ifname);
+	if (d->batcher)
+		xw_batcher__add(d->batcher, data);
+	return 0;
+}
+
+/* Attach the exact counters of every interface to the next batch. */
+static void counters_attach(const struct xw_iface *ifaces, int n,
+			    struct xw_counters_pb *pb,
+			    Xdpwatch__V1__InterfaceCounters **ptrs,
+			    struct xw_batcher *b)
+{
+	struct xw_counters c;
+	uint64_t lost = 0;
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (xw_counters__read(&ifaces[i].maps, &c))
+			continue;
+		xw_counters__to_pb(&c, (uint32_t)ifaces[i].ifindex,
+				   ifaces[i].key, &pb[k]);
+		lost += c.events[XW_EV_RECORD_LOST_RINGBUF_FULL];
+		ptrs[k] = &pb[k].ic;
+		k++;
+	}
+	xw_batcher__set_counters(b, ptrs, (size_t)k, lost);
+}
+
+static int kafka_open(const struct collector_cfg *cfg,
+		      const struct xw_iface *ifaces, int n,
+		      struct xw_producer **producer, struct xw_batcher **batcher)
+{
+	struct xw_iface_name names[MAX_IFACES];
+	struct xw_batcher_opts bo = {
+		.host_id = cfg->host_id,
+		.max_records = (uint32_t)cfg->batch_max_records,
+		.max_bytes = (uint32_t)cfg->batch_max_bytes,
+		.linger_ms = (uint32_t)cfg->batch_linger_ms,
+		.sample_rate = (uint32_t)cfg->sample_rate,
+	};
+	char err[512];
+	int ret;
+
+	ret = xw_producer__new(producer, &cfg->kafka, cfg->kafka_topic, err,
+			       sizeof(err));
+	if (ret) {
+		pr_err("kafka: %s", err);
+		return ret;
+	}
+	for (int i = 0; i < n; i++)
+		names[i] = (struct xw_iface_name){ (uint32_t)ifaces[i].ifindex,
+						   ifaces[i].key };
+	ret = xw_batcher__new(batcher, &bo, *producer, names, (size_t)n);
+	if (ret) {
+		pr_err("cannot allocate the batcher: %s", strerror(-ret));
+		return ret;
+	}
+	pr_info("kafka: producing to %s as host %s, collector %s",
+		cfg->kafka_topic, cfg->host_id, xw_batcher__collector_id(*batcher));
 	return 0;
 }
 
@@ -228,8 +295,13 @@ static int run(const struct collector_cfg *cfg)
 	struct drain_ctx dctx[MAX_IFACES];
 	struct stats_prev prev[MAX_IFACES] = { 0 };
 	struct ring_buffer *rb = NULL;
+	struct xw_producer *producer = NULL;
+	struct xw_batcher *batcher = NULL;
+	struct xw_counters_pb *cpb = NULL;
+	Xdpwatch__V1__InterfaceCounters *cptrs[MAX_IFACES];
 	struct xw_output out;
 	struct xw_attach_opts ao = {
+		.netns = cfg->netns,
 		.pin_root = cfg->pin_root,
 		.lock_dir = cfg->lock_dir,
 		.mode = cfg->xdp_mode,
@@ -238,7 +310,7 @@ static int run(const struct collector_cfg *cfg)
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
 				(sizeof(struct xw_record) + 8),
 	};
-	double last_stats, last_expire, t;
+	double last_stats, last_expire, last_counters, t;
 	int n = 0, err;
 
 	err = xw_output__open(&out, cfg->output);
@@ -248,7 +320,7 @@ static int run(const struct collector_cfg *cfg)
 		err = xw_iface__attach(&ifaces[n], cfg->interfaces.item[i], &ao);
 		if (err)
 			goto cleanup;
-		dctx[n] = (struct drain_ctx){ &out, ifaces[n].ifname };
+		dctx[n] = (struct drain_ctx){ &out, NULL, ifaces[n].key };
 		err = rb ? ring_buffer__add(rb, ifaces[n].records_fd, on_record,
 					    &dctx[n]) :
 			   0;
@@ -264,10 +336,18 @@ static int run(const struct collector_cfg *cfg)
 			goto cleanup;
 		}
 	}
+	if (cfg->kafka.count) {
+		cpb = calloc((size_t)n, sizeof(*cpb));
+		err = cpb ? kafka_open(cfg, ifaces, n, &producer, &batcher) : -ENOMEM;
+		if (err)
+			goto cleanup;
+		for (int i = 0; i < n; i++)
+			dctx[i].batcher = batcher;
+	}
 	pr_info("watching %d interface%s, sampling 1:%lld; Ctrl-C to stop", n,
 		n == 1 ? "" : "s", (long long)cfg->sample_rate);
 
-	last_stats = last_expire = now_s();
+	last_stats = last_expire = last_counters = now_s();
 	while (!stop) {
 		/* poll sleeps until a batch wakes us or the timeout passes;
 		 * only consume reads every ring, including records queued
@@ -283,39 +363,67 @@ static int run(const struct collector_cfg *cfg)
 		xw_output__flush(&out);
 
 		t = now_s();
+		if (batcher) {
+			if ((t - last_counters) * 1000 >= (double)cfg->counters_interval_ms) {
+				counters_attach(ifaces, n, cpb, cptrs, batcher);
+				last_counters = t;
+			}
+			xw_batcher__tick(batcher, (uint64_t)(t * 1000));
+			xw_producer__poll(producer);
+		}
 		if (t - last_expire >= 1.0) {
 			rules_expire(ifaces, n);
 			last_expire = t;
 		}
 		if (cfg->stats_interval_s &&
 		    t - last_stats >= (double)cfg->stats_interval_s) {
-			stats_print(ifaces, n, prev, t - last_stats, &out);
+			stats_print(ifaces, n, prev, t - last_stats, &out, producer);
 			out.clock_offset_ns = xw_clock_offset_ns();
 			last_stats = t;
 		}
 	}
 	if (rb)
 		ring_buffer__consume(rb);
+	if (batcher) {
+		/* The last records and counters, then wait for their delivery. */
+		counters_attach(ifaces, n, cpb, cptrs, batcher);
+		xw_batcher__flush(batcher);
+		if (xw_producer__flush(producer, 10000))
+			pr_warn("kafka: not everything was delivered within 10 s");
+	}
 	if (n)
-		stats_print(ifaces, n, prev, now_s() - last_stats, &out);
+		stats_print(ifaces, n, prev, now_s() - last_stats, &out, producer);
 
 cleanup:
+	xw_batcher__destroy(batcher);
+	xw_producer__destroy(producer);
+	free(cpb);
 	ring_buffer__free(rb);
 	for (int i = n - 1; i >= 0; i--) {
 		xw_iface__detach(&ifaces[i]);
 		pr_info("%s: detached; rules and counters stay pinned",
-			ifaces[i].ifname);
+			ifaces[i].key);
 	}
 	xw_output__close(&out);
 	return err;
 }
 
-static int validate(const struct collector_cfg *cfg)
+static int validate(struct collector_cfg *cfg)
 {
 	int64_t bytes = cfg->ringbuf_kib * 1024;
 
 	if (!cfg->interfaces.count) {
 		pr_err("no interface given: use -i IF or 'interfaces' in the config file");
+		return -EINVAL;
+	}
+	if (!*cfg->host_id && gethostname(cfg->host_id, sizeof(cfg->host_id) - 1)) {
+		pr_err("host_id is not set and the hostname cannot be read: %s",
+		       strerror(errno));
+		return -EINVAL;
+	}
+	if ((uint64_t)cfg->batch_max_records * XW_PB_RECORD_MAX > (uint64_t)cfg->batch_max_bytes &&
+	    cfg->batch_max_bytes < XW_PB_RECORD_MAX) {
+		pr_err("batch_max_bytes = %lld cannot hold one record", (long long)cfg->batch_max_bytes);
 		return -EINVAL;
 	}
 	if (bytes & (bytes - 1) || bytes % getpagesize()) {
@@ -333,6 +441,7 @@ int main(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "sample-rate", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "netns", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "check-config", no_argument, NULL, 'C' },
@@ -350,7 +459,7 @@ int main(int argc, char **argv)
 	int nover = 0, opt, ret;
 
 	xw_log_set_program("xdpwatch-collector");
-	while ((opt = getopt_long(argc, argv, "c:i:s:m:o:S:vh", longopts,
+	while ((opt = getopt_long(argc, argv, "c:i:s:m:n:o:S:vh", longopts,
 				  NULL)) != -1) {
 		const char *key = NULL;
 
@@ -368,6 +477,7 @@ int main(int argc, char **argv)
 			continue;
 		case 's': key = "sample_rate"; break;
 		case 'm': key = "xdp_mode"; break;
+		case 'n': key = "netns"; break;
 		case 'o': key = "output"; break;
 		case 'S': key = ""; break;
 		case 'C': check_only = true; continue;

@@ -40,6 +40,53 @@ static const struct xw_opt *opt_find(const struct xw_opt *opts,
 	return NULL;
 }
 
+/* The XW_OPT_KV row whose name prefixes name ("kafka" for "kafka.x.y"). */
+static const struct xw_opt *kv_find(const struct xw_opt *opts, const char *name,
+				    const char **rest)
+{
+	for (; opts->name; opts++) {
+		size_t n = strlen(opts->name);
+
+		if (opts->type == XW_OPT_KV && !strncmp(name, opts->name, n) &&
+		    name[n] == '.' && name[n + 1]) {
+			*rest = name + n + 1;
+			return opts;
+		}
+	}
+	return NULL;
+}
+
+const char *xw_cfg_kv_get(const struct xw_cfg_kv *kv, const char *key)
+{
+	for (unsigned int i = 0; i < kv->count; i++)
+		if (!strcmp(kv->key[i], key))
+			return kv->value[i];
+	return NULL;
+}
+
+/* Set key in kv; a key set twice keeps the last value. */
+static int kv_put(struct xw_cfg_kv *kv, const char *key, const char *value,
+		  unsigned int line, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (strlen(key) >= XW_CFG_KEY_MAX || strlen(value) >= XW_CFG_STR_MAX)
+		return say(err, errlen, "key or value too long");
+	for (i = 0; i < kv->count; i++)
+		if (!strcmp(kv->key[i], key))
+			break;
+	if (i == kv->count) {
+		if (kv->count >= XW_CFG_KV_MAX)
+			return say(err, errlen, "more than %d settings",
+				   XW_CFG_KV_MAX);
+		kv->count++;
+	}
+	strcpy(kv->key[i], key);
+	strcpy(kv->value[i], value);
+	kv->line[i] = line;
+	return 0;
+}
+
 static int choice_index(const struct xw_opt *o, const char *value)
 {
 	for (int i = 0; o->choices[i]; i++)
@@ -120,6 +167,12 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 		}
 		*(int *)field(o, cfg) = idx;
 		return 0;
+	case XW_OPT_KV:
+		if (*value)
+			return say(err, errlen, "set its keys, e.g. %s.key=value",
+				   o->name);
+		((struct xw_cfg_kv *)field(o, cfg))->count = 0;
+		return 0;
 	case XW_OPT_LIST: {
 		struct xw_cfg_list *l = field(o, cfg);
 		char copy[XW_CFG_STR_MAX], *save = NULL, *tok;
@@ -164,6 +217,16 @@ int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 	memcpy(name, assignment, eq - assignment);
 	name[eq - assignment] = '\0';
 	o = opt_find(opts, name);
+	if (!o) {
+		const char *rest;
+
+		o = kv_find(opts, name, &rest);
+		if (o) {
+			if (kv_put(field(o, cfg), rest, eq + 1, 0, why, sizeof(why)))
+				return say(err, errlen, "%s: %s", name, why);
+			return 0;
+		}
+	}
 	if (!o)
 		return say(err, errlen, "unknown setting '%s' (see --help)", name);
 	if (opt_set_text(o, cfg, eq + 1, why, sizeof(why)))
@@ -213,8 +276,31 @@ static int opt_set_setting(const struct xw_opt *o, void *cfg,
 		}
 		return 0;
 	}
+	case XW_OPT_KV:
+		return say(why, whylen, "expects a group { ... }");
 	}
 	return say(why, whylen, "unknown option type");
+}
+
+/* A scalar under a XW_OPT_KV group, as the text librdkafka would take. */
+static int kv_scalar(config_setting_t *s, char *out, size_t len)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		if (strlen(config_setting_get_string(s)) >= len)
+			return say(out, len, "value too long");
+		strcpy(out, config_setting_get_string(s));
+		return 0;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		snprintf(out, len, "%lld", (long long)config_setting_get_int64(s));
+		return 0;
+	case CONFIG_TYPE_BOOL:
+		snprintf(out, len, "%s", config_setting_get_bool(s) ? "true" : "false");
+		return 0;
+	default:
+		return say(out, len, "expects a string, integer or boolean");
+	}
 }
 
 /* Walk every setting in the file: each must be a row of the table. */
@@ -232,6 +318,30 @@ static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
 		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "",
 			 name ? name : "?");
 		o = opt_find(opts, full);
+		if (o && o->type == XW_OPT_KV && !config_setting_is_group(s))
+			return say(err, errlen, "%s:%u: %s: expects a group { ... }",
+				   path, line, full);
+		if (!o || o->type == XW_OPT_KV) {
+			const char *rest;
+			const struct xw_opt *kv = kv_find(opts, full, &rest);
+
+			if (kv && !config_setting_is_group(s)) {
+				ret = kv_scalar(s, why, sizeof(why));
+				if (!ret)
+					ret = kv_put(field(kv, cfg), rest, why, line,
+						     why, sizeof(why));
+				if (ret)
+					return say(err, errlen, "%s:%u: %s: %s", path,
+						   line, full, why);
+				continue;
+			}
+			if (kv || o) {
+				ret = walk(opts, cfg, s, full, path, err, errlen);
+				if (ret)
+					return ret;
+				continue;
+			}
+		}
 		if (!o && config_setting_is_group(s)) {
 			ret = walk(opts, cfg, s, full, path, err, errlen);
 			if (ret)
@@ -278,7 +388,7 @@ void xw_config_help(const struct xw_opt *opts, FILE *out)
 	static const char *const type_names[] = {
 		[XW_OPT_INT] = "int",	    [XW_OPT_BOOL] = "bool",
 		[XW_OPT_STRING] = "string", [XW_OPT_ENUM] = "enum",
-		[XW_OPT_LIST] = "list",
+		[XW_OPT_LIST] = "list",	    [XW_OPT_KV] = "group",
 	};
 	char choices[200];
 

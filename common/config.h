@@ -14,6 +14,12 @@
  *       partly written: a caller that must keep its old settings loads
  *       into a copy
  *   xw_config_set(opts, cfg, "key=value", err, errlen)   one override
+ *
+ * An XW_OPT_KV row named "kafka" takes every setting below it as a dotted
+ * path: kafka = { bootstrap = { servers = "h:9092"; }; } and
+ * --set kafka.bootstrap.servers=h:9092 both give "bootstrap.servers", so
+ * librdkafka's own property names stay valid (libconfig names cannot hold
+ * dots). The consumer of the pairs validates them.
  *   xw_config_help(opts, out)                            the table, printed
  */
 #ifndef XW_CONFIG_H
@@ -34,12 +40,27 @@ enum xw_opt_type {
 	XW_OPT_STRING, /* char[XW_CFG_STR_MAX] */
 	XW_OPT_ENUM, /* int: index into choices */
 	XW_OPT_LIST, /* struct xw_cfg_list of strings */
+	XW_OPT_KV, /* struct xw_cfg_kv: every setting below the name, by its
+		    * dotted path, passed through (librdkafka properties) */
 };
 
 struct xw_cfg_list {
 	unsigned int count;
 	char item[XW_CFG_LIST_MAX][XW_CFG_ITEM_MAX];
 };
+
+#define XW_CFG_KV_MAX 64
+#define XW_CFG_KEY_MAX 96
+
+struct xw_cfg_kv {
+	unsigned int count;
+	char key[XW_CFG_KV_MAX][XW_CFG_KEY_MAX];
+	char value[XW_CFG_KV_MAX][XW_CFG_STR_MAX];
+	unsigned int line[XW_CFG_KV_MAX]; /* in the file; 0 from the command line */
+};
+
+/* Value of key in kv, or NULL. */
+const char *xw_cfg_kv_get(const struct xw_cfg_kv *kv, const char *key);
 
 struct xw_opt {
 	const char *name; /* libconfig path: "sample_rate", "output.path" */

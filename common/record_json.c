@@ -28,7 +28,7 @@ int64_t xw_clock_offset_ns(void)
  * only '/', ':' and blanks in them: escape '"', '\' and control bytes.
  * Returns -ENOSPC when the escaped name does not fit out.
  */
-static int json_escape(const char *in, char *out, size_t len)
+int xw_json_escape(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -63,7 +63,7 @@ int xw_record_json(const struct xw_record *rec, int64_t offset_ns,
 	char l4[96], name[IFNAME_JSON_MAX] = "";
 	int n;
 
-	if (ifname && json_escape(ifname, name, sizeof(name)))
+	if (ifname && xw_json_escape(ifname, name, sizeof(name)))
 		return -ENOSPC;
 
 	if (rec->ip_ver) {

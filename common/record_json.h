@@ -8,6 +8,7 @@
  *       writes the line (with '\n') into buf; returns its length, or
  *       -ENOSPC when buf is too small (ifname is JSON-escaped; one over
  *       63 bytes may not fit even so). Field names follow proto/.
+ *   xw_json_escape(in, out, len)   -ENOSPC when out is too small
  */
 #ifndef XW_RECORD_JSON_H
 #define XW_RECORD_JSON_H
@@ -20,6 +21,8 @@
 #define XW_RECORD_JSON_MAX 640
 
 int64_t xw_clock_offset_ns(void);
+/* in as a JSON string body: '"', '\\' and control bytes escaped. */
+int xw_json_escape(const char *in, char *out, size_t len);
 int xw_record_json(const struct xw_record *rec, int64_t offset_ns,
 		   const char *ifname, char *buf, size_t len);
 

@@ -41,11 +41,11 @@ def totals(lab, ifaces):
 def client_round(lab):
     """One round of legitimate use; returns (pings ok, transfer ok)."""
     p = lab.sh("client", ["ping", "-c", "5", "-i", "0.05", "-W", "1", VICTIM_C4], check=False)
-    server = lab.popen("victim", ["nc", "-l", "-p", "8080"], stdin=subprocess.DEVNULL,
+    server = lab.popen("victim", ["timeout", "20", "nc", "-l", "-d", "-p", "8080"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     time.sleep(0.2)
     payload = os.urandom(64 * 1024)
-    sender = lab.popen("client", ["nc", "-N", VICTIM_C4, "8080"], stdin=subprocess.PIPE,
+    sender = lab.popen("client", ["nc", "-N", "-w", "5", VICTIM_C4, "8080"], stdin=subprocess.PIPE,
                        stderr=subprocess.DEVNULL)
     sender.communicate(payload, timeout=15)
     got = server.communicate(timeout=15)[0]
@@ -97,30 +97,31 @@ def main():
         col.start()
         print("  " + [l for l in col.log_text().splitlines() if "attached" in l][0].split("info: ")[1])
 
-        t0 = totals(lab, (va, vc))
+        keys = (col.key, "%s@%s" % (vc, lab.ns("victim")))
+        t0 = totals(lab, keys)
         say("phase 1: legitimate traffic only")
         ok1 = client_round(lab)
         print("  client: pings ok=%s, 64 KiB TCP transfer ok=%s" % ok1)
-        t1 = totals(lab, (va, vc))
+        t1 = totals(lab, keys)
 
         say("phase 2: attack starts (SYN flood from %s, ICMPv6 flood from %s)" % (ATTACKER4, ATTACKER6))
         floods = attack(lab, 3)
         ok2 = client_round(lab)
         for p in floods:
             p.wait(timeout=30)
-        t2 = totals(lab, (va, vc))
+        t2 = totals(lab, keys)
         print("  client during the attack: pings ok=%s, transfer ok=%s" % ok2)
 
         say("operator: xdpwatch rule add %s --ttl 60s; rule add %s --ttl 60s" % (ATTACKER4, ATTACKER6))
-        print("  " + cli(lab, "-i", va, "rule", "add", ATTACKER4, "--ttl", "60s").stdout.strip())
-        print("  " + cli(lab, "-i", va, "rule", "add", ATTACKER6, "--ttl", "60s").stdout.strip())
+        print("  " + cli(lab, "-i", col.key, "rule", "add", ATTACKER4, "--ttl", "60s").stdout.strip())
+        print("  " + cli(lab, "-i", col.key, "rule", "add", ATTACKER6, "--ttl", "60s").stdout.strip())
 
         say("phase 3: the attack goes on, now dropped in XDP")
         floods = attack(lab, 3)
         ok3 = client_round(lab)
         for p in floods:
             p.wait(timeout=30)
-        t3 = totals(lab, (va, vc))
+        t3 = totals(lab, keys)
         print("  client while the attacker is dropped: pings ok=%s, transfer ok=%s" % ok3)
 
         col.stop()
@@ -130,7 +131,7 @@ def main():
         phase_table("phase 1 (legitimate only)", t0, t1)
         phase_table("phase 2 (attack, no rule)", t1, t2)
         phase_table("phase 3 (attack, rule in place)", t2, t3)
-        rules = cli_json(lab, "-i", va, "rule", "list")
+        rules = cli_json(lab, "-i", col.key, "rule", "list")
         print("  rules on %s:" % va)
         for r in rules:
             print("   rule %d %s %s: %d packets, %d bytes dropped, %ds left"

@@ -106,13 +106,19 @@ class Lab:
 
 
 class Collector:
-    """xdpwatch-collector on one interface of a lab host, records to a file."""
+    """xdpwatch-collector for interfaces of a lab host, records to a file.
+
+    It runs in our own network namespace and attaches inside the host's
+    (--netns), as a host agent watching containers would: so it reaches a
+    broker on 127.0.0.1. Its pins and CLI name are then <ifname>@<netns>.
+    """
 
     def __init__(self, lab, host, ifname, sample_rate=1, extra=()):
         self.lab, self.host, self.ifname = lab, host, ifname
+        self.key = "%s@%s" % (ifname, lab.ns(host))
         self.records_path = os.path.join(lab.tmp, "records-%s.json" % ifname)
         self.log_path = os.path.join(lab.tmp, "collector-%s.log" % ifname)
-        self.args = [COLLECTOR, "-i", ifname, "-s", str(sample_rate),
+        self.args = [COLLECTOR, "--netns", lab.ns(host), "-i", ifname, "-s", str(sample_rate),
                      "-o", self.records_path,
                      "--set", "pin_root=" + lab.pin_root,
                      "--set", "lock_dir=" + lab.lock_dir,
@@ -122,7 +128,8 @@ class Collector:
 
     def start(self, expect="watching "):
         self.log = open(self.log_path, "a")
-        self.proc = self.lab.popen(self.host, self.args, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.lab.procs.append(self.proc)
         deadline = time.time() + 20
         while time.time() < deadline:
             if expect in self.log_text():
@@ -143,11 +150,14 @@ class Collector:
         return rc
 
     def records(self):
-        """Every record written so far, parsed; waits for the drain to settle."""
-        last = -1
-        for _ in range(100):
+        """Every record written so far, parsed; waits until the file has not
+        grown for 0.5 s (the drain writes within poll_timeout_ms = 20 ms,
+        but a loaded machine can hold it back)."""
+        last, still = -1, 0
+        for _ in range(200):
             size = os.path.getsize(self.records_path) if os.path.exists(self.records_path) else 0
-            if size == last:
+            still = still + 1 if size == last else 0
+            if still >= 5:
                 break
             last = size
             time.sleep(0.1)

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * kafka.h - a producer that never blocks its caller and accounts for every
+ * message: librdkafka kept behind this interface.
+ *
+ *   xw_producer__new(&p, props, topic, err, errlen)
+ *       props: librdkafka properties by their own names (the config's
+ *       kafka { } group); defaults for idempotence, acks=all, lz4 and a
+ *       bounded queue apply unless props set them. Unknown properties and
+ *       bad values are refused with librdkafka's reason.
+ *   xw_producer__produce(p, key, keylen, buf, len, records, headers)
+ *       copies buf; -ENOBUFS when the local queue is full (the caller
+ *       counts the loss), other negative errno on a bad message
+ *   xw_producer__poll(p)     delivery reports -> stats; after a fatal error
+ *                            (e.g. idempotence sequence desync) the
+ *                            producer is rebuilt, its queued messages
+ *                            counted as failed
+ *   xw_producer__flush(p, timeout_ms), xw_producer__destroy(p)
+ *   xw_producer__stats(p)    cumulative counters
+ *
+ * A message carries how many records it holds, so delivered and failed
+ * are counted in records as well as messages.
+ */
+#ifndef XW_KAFKA_H
+#define XW_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct xw_producer;
+
+struct xw_kafka_header {
+	const char *name;
+	const char *value;
+};
+
+struct xw_producer_stats {
+	uint64_t msgs_produced, records_produced;
+	uint64_t msgs_queue_full, records_queue_full; /* refused by produce */
+	uint64_t msgs_delivered, records_delivered;
+	uint64_t msgs_failed, records_failed;
+	/* Of the failed: a timed-out message may still be in the log. */
+	uint64_t msgs_possibly_persisted;
+	uint64_t fatal_restarts;
+	uint64_t queue_len; /* messages in librdkafka's queue now */
+};
+
+int xw_producer__new(struct xw_producer **p, const struct xw_cfg_kv *props,
+		     const char *topic, char *err, size_t errlen);
+int xw_producer__produce(struct xw_producer *p, const void *key,
+			 size_t keylen, const void *buf, size_t len,
+			 uint32_t records, const struct xw_kafka_header *hdrs,
+			 size_t nhdrs);
+void xw_producer__poll(struct xw_producer *p);
+int xw_producer__flush(struct xw_producer *p, int timeout_ms);
+void xw_producer__destroy(struct xw_producer *p);
+const struct xw_producer_stats *xw_producer__stats(struct xw_producer *p);
+
+/*
+ * A consumer for tools and tests: subscribes to one topic with its own
+ * group (no offsets committed), from the beginning or from the end.
+ *
+ *   xw_consumer__new(&c, props, topic, from_beginning, err, errlen)
+ *   xw_consumer__next(c, timeout_ms, &msg)  1 with a message, 0 on timeout,
+ *                                           negative errno on error
+ *   xw_consumer__release(c), xw_consumer__destroy(c)
+ */
+struct xw_consumer;
+
+struct xw_kafka_msg {
+	const void *key;
+	size_t keylen;
+	const void *value; /* NULL for a tombstone */
+	size_t len;
+	int32_t partition;
+	int64_t offset;
+	const char *schema; /* the "schema" header, or NULL */
+};
+
+int xw_consumer__new(struct xw_consumer **c, const struct xw_cfg_kv *props,
+		     const char *topic, bool from_beginning, char *err,
+		     size_t errlen);
+int xw_consumer__next(struct xw_consumer *c, int timeout_ms,
+		      struct xw_kafka_msg *msg);
+void xw_consumer__destroy(struct xw_consumer *c);
+
+/* For tests: make the next poll see a fatal error, as librdkafka would. */
+int xw_producer__inject_fatal(struct xw_producer *p);
+
+#endif /* XW_KAFKA_H */
