@@ -51,6 +51,7 @@ struct collector_cfg {
 	int64_t batch_max_bytes;
 	int64_t batch_linger_ms;
 	int64_t counters_interval_ms;
+	int64_t kafka_check_ms;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -97,6 +98,8 @@ static const struct xw_opt collector_opts[] = {
 	  .help = "longest the oldest record waits for its batch" },
 	{ "counters_interval_ms", XW_OPT_INT, OFF(counters_interval_ms), 100,
 	  3600000, "1000", .help = "how often batches carry the exact counters" },
+	{ "kafka_check_ms", XW_OPT_INT, OFF(kafka_check_ms), 0, 600000, "10000",
+	  .help = "at start, wait this long for the brokers to answer and the topic to exist, else refuse to start; 0 skips the check" },
 	XW_OPT_END,
 };
 #undef OFF
@@ -247,9 +250,26 @@ static void counters_attach(const struct xw_iface *ifaces, int n,
 	xw_batcher__set_counters(b, ptrs, (size_t)k, lost);
 }
 
-static int kafka_open(const struct collector_cfg *cfg,
-		      const struct xw_iface *ifaces, int n,
-		      struct xw_producer **producer, struct xw_batcher **batcher)
+/* Before anything is attached: a bad Kafka setting stops us untouched. */
+static int producer_open(const struct collector_cfg *cfg,
+			 struct xw_producer **producer)
+{
+	char err[512];
+	int ret;
+
+	ret = xw_producer__new(producer, &cfg->kafka, cfg->kafka_topic, err,
+			       sizeof(err));
+	if (!ret && cfg->kafka_check_ms)
+		ret = xw_producer__check(*producer, (int)cfg->kafka_check_ms, err,
+					 sizeof(err));
+	if (ret)
+		pr_err("kafka: %s; nothing was attached", err);
+	return ret;
+}
+
+static int batcher_open(const struct collector_cfg *cfg,
+			const struct xw_iface *ifaces, int n,
+			struct xw_producer *producer, struct xw_batcher **batcher)
 {
 	struct xw_iface_name names[MAX_IFACES];
 	struct xw_batcher_opts bo = {
@@ -259,19 +279,12 @@ static int kafka_open(const struct collector_cfg *cfg,
 		.linger_ms = (uint32_t)cfg->batch_linger_ms,
 		.sample_rate = (uint32_t)cfg->sample_rate,
 	};
-	char err[512];
 	int ret;
 
-	ret = xw_producer__new(producer, &cfg->kafka, cfg->kafka_topic, err,
-			       sizeof(err));
-	if (ret) {
-		pr_err("kafka: %s", err);
-		return ret;
-	}
 	for (int i = 0; i < n; i++)
 		names[i] = (struct xw_iface_name){ (uint32_t)ifaces[i].ifindex,
 						   ifaces[i].key };
-	ret = xw_batcher__new(batcher, &bo, *producer, names, (size_t)n);
+	ret = xw_batcher__new(batcher, &bo, producer, names, (size_t)n);
 	if (ret) {
 		pr_err("cannot allocate the batcher: %s", strerror(-ret));
 		return ret;
@@ -316,6 +329,11 @@ static int run(const struct collector_cfg *cfg)
 	err = xw_output__open(&out, cfg->output);
 	if (err)
 		return err;
+	if (cfg->kafka.count) {
+		err = producer_open(cfg, &producer);
+		if (err)
+			goto cleanup;
+	}
 	for (unsigned int i = 0; i < cfg->interfaces.count; i++) {
 		err = xw_iface__attach(&ifaces[n], cfg->interfaces.item[i], &ao);
 		if (err)
@@ -336,9 +354,9 @@ static int run(const struct collector_cfg *cfg)
 			goto cleanup;
 		}
 	}
-	if (cfg->kafka.count) {
+	if (producer) {
 		cpb = calloc((size_t)n, sizeof(*cpb));
-		err = cpb ? kafka_open(cfg, ifaces, n, &producer, &batcher) : -ENOMEM;
+		err = cpb ? batcher_open(cfg, ifaces, n, producer, &batcher) : -ENOMEM;
 		if (err)
 			goto cleanup;
 		for (int i = 0; i < n; i++)

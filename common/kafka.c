@@ -241,6 +241,29 @@ void xw_producer__poll(struct xw_producer *p)
 		pr_info("kafka: producer rebuilt after a fatal error");
 }
 
+int xw_producer__check(struct xw_producer *p, int timeout_ms, char *err,
+		       size_t errlen)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t e;
+	int ret = 0;
+
+	e = rd_kafka_metadata(p->rk, 0, p->rkt, &md, timeout_ms);
+	if (e) {
+		snprintf(err, errlen, "no broker of %s answered within %d ms (%s)",
+			 xw_cfg_kv_get(&p->props, "bootstrap.servers") ?: "?",
+			 timeout_ms, rd_kafka_err2str(e));
+		return e == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : -EIO;
+	}
+	if (md->topic_cnt != 1 || md->topics[0].err) {
+		e = md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		snprintf(err, errlen, "topic %s: %s", p->topic, rd_kafka_err2str(e));
+		ret = e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? -ENOENT : -EIO;
+	}
+	rd_kafka_metadata_destroy(md);
+	return ret;
+}
+
 int xw_producer__flush(struct xw_producer *p, int timeout_ms)
 {
 	rd_kafka_resp_err_t err;
@@ -256,7 +279,7 @@ void xw_producer__destroy(struct xw_producer *p)
 	if (!p)
 		return;
 	if (p->rk && rd_kafka_outq_len(p->rk) > 0)
-		pr_warn("kafka: %d messages still queued at shutdown are counted as failed",
+		pr_warn("kafka: %d messages or requests still queued at shutdown; undelivered messages are counted as failed",
 			rd_kafka_outq_len(p->rk));
 	producer_stop(p);
 	free(p);

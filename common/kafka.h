@@ -55,6 +55,10 @@ int xw_producer__produce(struct xw_producer *p, const void *key,
 			 uint32_t records, const struct xw_kafka_header *hdrs,
 			 size_t nhdrs);
 void xw_producer__poll(struct xw_producer *p);
+/* Ask the brokers for the topic's metadata: -ETIMEDOUT when none answers
+ * within timeout_ms, -ENOENT when the topic does not exist. */
+int xw_producer__check(struct xw_producer *p, int timeout_ms, char *err,
+		       size_t errlen);
 int xw_producer__flush(struct xw_producer *p, int timeout_ms);
 void xw_producer__destroy(struct xw_producer *p);
 const struct xw_producer_stats *xw_producer__stats(struct xw_producer *p);
