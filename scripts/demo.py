@@ -3,13 +3,15 @@
 """The packet path, end to end, in a lab of namespaces.
 
 A victim host has two links: one to a legitimate client, one to an
-attacker. xdpwatch-collector watches both victim interfaces. The client
+attacker. xdpwatch-collector watches both victim interfaces and ships its
+sampled records to a local Kafka broker as protobuf batches. The client
 talks to the victim throughout (ping, a TCP transfer); the attacker floods
 it with TCP SYNs (hping3) and ICMPv6 echo (ping -f), bounded in count and
 time. Halfway through, the operator drops the attacker with
 `xdpwatch rule add`. The summary shows what was seen, what was dropped,
-and that the client never noticed.
+what reached Kafka, and that the client never noticed.
 """
+import json
 import collections
 import os
 import subprocess
@@ -17,7 +19,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from lab import Collector, Lab, cli, cli_json, traffic  # noqa: E402
+from lab import CLI, Collector, Lab, cli, cli_json, run, traffic  # noqa: E402
+
+BOOTSTRAP = os.environ.get("XW_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 
 VICTIM_A4, ATTACKER4 = "198.51.100.1", "198.51.100.66"
 VICTIM_A6, ATTACKER6 = "2001:db8:a::1", "2001:db8:a::66"
@@ -52,15 +56,30 @@ def client_round(lab):
     return " 0% packet loss" in p.stdout, got == payload
 
 
-def attack(lab, seconds):
-    """Bounded floods: at most 10k SYN/s and 2k ICMPv6/s for `seconds`."""
+def mac_of(lab, host, ifname):
+    out = lab.sh(host, ["ip", "-j", "link", "show", ifname]).stdout
+    return json.loads(out)[0]["address"]
+
+
+def udp6_pcap(lab, path):
+    """One IPv6 UDP packet from port 53, written by scapy for tcpreplay:
+    hping3 has no IPv6."""
+    from scapy.all import IPv6, UDP, Ether, Raw, wrpcap  # noqa: E402
+    pkt = (Ether(src=mac_of(lab, "attacker", "xwdemo-att"), dst=mac_of(lab, "victim", "xwdemo-va"))
+           / IPv6(src=ATTACKER6, dst=VICTIM_A6) / UDP(sport=53, dport=40000) / Raw(b"x" * 400))
+    wrpcap(path, [pkt])
+
+
+def attack(lab, seconds, pcap6):
+    """Bounded floods for `seconds`: at most 10k TCP SYN/s (hping3) and 2k
+    IPv6 UDP/s from port 53 (tcpreplay)."""
     syn = lab.popen("attacker", ["timeout", str(seconds), "hping3", "-q", "-S", "-p", "443",
                                  "-i", "u100", "-c", str(10000 * seconds), VICTIM_A4],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    icmp = lab.popen("attacker", ["timeout", str(seconds), "ping", "-6", "-q", "-i", "0.0005",
-                                  "-c", str(2000 * seconds), VICTIM_A6],
+    udp6 = lab.popen("attacker", ["timeout", str(seconds + 2), "tcpreplay", "-q", "-i", "xwdemo-att",
+                                  "--pps", "2000", "--loop", str(2000 * seconds), pcap6],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return syn, icmp
+    return syn, udp6
 
 
 def phase_table(name, before, after):
@@ -93,7 +112,10 @@ def main():
         lab.addr("client", "xwdemo-cli", CLIENT4 + "/24")
 
         say("starting xdpwatch-collector on %s and %s, sampling 1:%d" % (va, vc, SAMPLE))
-        col = Collector(lab, "victim", va, sample_rate=SAMPLE, extra=["-i", vc])
+        host_id = "xwdemo-%d" % os.getpid()
+        col = Collector(lab, "victim", va, sample_rate=SAMPLE,
+                        extra=["-i", vc, "--set", "kafka.bootstrap.servers=" + BOOTSTRAP,
+                               "--set", "host_id=" + host_id])
         col.start()
         print("  " + [l for l in col.log_text().splitlines() if "attached" in l][0].split("info: ")[1])
 
@@ -104,8 +126,10 @@ def main():
         print("  client: pings ok=%s, 64 KiB TCP transfer ok=%s" % ok1)
         t1 = totals(lab, keys)
 
-        say("phase 2: attack starts (SYN flood from %s, ICMPv6 flood from %s)" % (ATTACKER4, ATTACKER6))
-        floods = attack(lab, 3)
+        pcap6 = os.path.join(lab.tmp, "udp6.pcap")
+        udp6_pcap(lab, pcap6)
+        say("phase 2: attack starts (SYN flood from %s, IPv6 UDP flood from %s)" % (ATTACKER4, ATTACKER6))
+        floods = attack(lab, 3, pcap6)
         ok2 = client_round(lab)
         for p in floods:
             p.wait(timeout=30)
@@ -117,7 +141,7 @@ def main():
         print("  " + cli(lab, "-i", col.key, "rule", "add", ATTACKER6, "--ttl", "60s").stdout.strip())
 
         say("phase 3: the attack goes on, now dropped in XDP")
-        floods = attack(lab, 3)
+        floods = attack(lab, 3, pcap6)
         ok3 = client_round(lab)
         for p in floods:
             p.wait(timeout=30)
@@ -126,6 +150,10 @@ def main():
 
         col.stop()
         records = col.records()
+        kafka_log = [l.split("info: ")[1] for l in col.log_text().splitlines() if "stats kafka" in l][-1:]
+        batches = [json.loads(l) for l in run([CLI, "tail", "--bootstrap", BOOTSTRAP, "--from-beginning",
+                                               "--idle-timeout", "5"], timeout=120).stdout.splitlines()]
+        mine = [b for b in batches if b["host_id"] == host_id]
 
         say("summary")
         phase_table("phase 1 (legitimate only)", t0, t1)
@@ -140,12 +168,20 @@ def main():
         print("  top sources in the sampled records (1:%d; x%d gives the estimate):" % (SAMPLE, SAMPLE))
         for (src, act), n in by_src.most_common(5):
             print("   %-22s %-6s %7d records  ~%d packets" % (src, act, n, n * SAMPLE))
+        seqs = sorted(b["sequence"] for b in mine)
+        in_kafka = sum(b["n_records"] for b in mine)
+        print("  kafka: %d batches from this run on xdpwatch.features.v1, sequence %s, %d records "
+              "(the collector sampled %d)" % (len(mine), "1..%d without gaps" % len(seqs)
+                                              if seqs == list(range(1, len(seqs) + 1)) else "WITH GAPS",
+                                              in_kafka, len(records)))
+        for line in kafka_log:
+            print("  collector " + line)
         dropped3 = sum(n for k, n in t3.items() if k[2] == "drop") - sum(n for k, n in t2.items() if k[2] == "drop")
         seen3 = sum(t3.values()) - sum(t2.values())
         legit_ok = all(ok1) and all(ok2) and all(ok3)
         print("  phase 3: %d of %d packets seen were dropped (%.1f%%); legitimate client unaffected: %s"
               % (dropped3, seen3, 100.0 * dropped3 / max(seen3, 1), legit_ok))
-        if not (legit_ok and dropped3 > 0):
+        if not (legit_ok and dropped3 > 0 and in_kafka == len(records)):
             sys.exit("demo: FAILED (see above)")
         print("\ndemo: OK")
     finally:
