@@ -208,6 +208,30 @@ struct xw_rule {
 #define XW_RULE_FALLBACKS 4
 #endif
 
+/*
+ * Why a collector refused a verdict. Counted per reason, logged with it,
+ * published in RuleStats.refused by name (common/names.c).
+ */
+enum xw_refusal {
+	XW_REFUSE_NONE = 0,
+	XW_REFUSE_MALFORMED, /* not a SignedEnvelope, or a body that is not */
+	XW_REFUSE_SCHEMA, /* an envelope schema_version we do not know */
+	XW_REFUSE_UNKNOWN_KEY, /* key_id not among the trusted public keys */
+	XW_REFUSE_BAD_SIGNATURE,
+	XW_REFUSE_MISMATCH, /* envelope, body and Kafka key disagree */
+	XW_REFUSE_WRONG_TOPIC, /* signed for another topic */
+	XW_REFUSE_REPLAY, /* a version not newer than the one applied */
+	XW_REFUSE_EXPIRED, /* created + ttl already past */
+	XW_REFUSE_FUTURE, /* created too far in the future */
+	XW_REFUSE_TTL, /* no TTL, or over the configured maximum */
+	XW_REFUSE_BAD_MATCH, /* prefix, ports or protocol out of range */
+	XW_REFUSE_DROP_ALL, /* 0.0.0.0/0 or ::/0 without an L4 qualifier */
+	XW_REFUSE_ALLOWLISTED, /* source inside the allowlist */
+	XW_REFUSE_BUDGET, /* over the configured rule budget */
+	XW_REFUSE_MAP_FULL, /* the kernel map refused the entry */
+	XW_REFUSE_COUNT
+};
+
 /* Run-time tunables, one entry, changeable without reloading. */
 struct xw_config {
 	__u32 sample_rate; /* 0: no records; 1: every packet; N: 1 in N */

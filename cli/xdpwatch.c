@@ -32,6 +32,7 @@
 #include "pinned.h"
 #include "rules.h"
 #include "tail.h"
+#include "verdict_cmd.h"
 #include "textparse.h"
 
 #define MAX_IFACES 64
@@ -45,6 +46,13 @@ struct cli {
 	/* rule add */
 	struct xw_rule_spec spec;
 	bool have_ttl;
+	/* verdicts */
+	const char *key_path, *key_dir, *key_id, *rule_id, *trusted_keys;
+	const char *issuer, *reason;
+	struct xw_prefix dst;
+	uint64_t rate_pps;
+	char targets[XW_CFG_STR_MAX];
+	bool targets_are_groups;
 	/* tail */
 	struct xw_cfg_kv kafka;
 	const char *topic;
@@ -73,6 +81,16 @@ static void usage(FILE *out)
 		"                        parse errors; sampled and lost records\n"
 		"  sample N              write 1 record per N packets from now on (0 none)\n"
 		"  unpin IFACE           remove IFACE's pinned maps (no collector may run)\n"
+		"  keygen --key-id ID [--key-dir DIR]\n"
+		"                        an Ed25519 pair: DIR/ID.key (secret) and DIR/ID.pub\n"
+		"  verdict add PREFIX --ttl DUR --key FILE [--dst PREFIX] [--proto P]\n"
+		"       [--sport N] [--dport N] [--monitor | --rate-limit PPS]\n"
+		"       [--hosts H1,H2 | --groups G1,G2] [--rule-id ID] [--reason TEXT]\n"
+		"                        sign and publish a verdict on the verdict topic\n"
+		"                        (all hosts unless --hosts/--groups)\n"
+		"  verdict withdraw RULE_ID --key FILE [--reason TEXT]\n"
+		"  verdict list [--trusted-keys DIR]\n"
+		"                        the topic's current rules, signatures checked\n"
 		"  tail [--topic T] [--from-beginning] [--max N] [--idle-timeout S]\n"
 		"       [--bootstrap HOST:PORT] [--set kafka.PROPERTY=VALUE]...\n"
 		"                        FeatureBatch messages as JSON lines, one per batch\n"
@@ -437,6 +455,71 @@ static int parse_u16(const char *what, const char *text, uint16_t *out)
 	return 0;
 }
 
+static int verdict_dispatch(struct cli *c, int npos, char **pos,
+			    const char *sub)
+{
+	struct xw_verdict_cmd vc = {
+		.props = &c->kafka,
+		.topic = c->topic ? c->topic : XW_VERDICT_TOPIC_DEFAULT,
+		.key_path = c->key_path,
+		.trusted_keys = c->trusted_keys ? c->trusted_keys :
+						  "/etc/xdpwatch/trusted-keys",
+		.rule_id = c->rule_id,
+		.issuer = c->issuer ? c->issuer : "soc:cli",
+		.reason = c->reason ? c->reason : "",
+		.max_ttl_s = XW_RULE_MAX_TTL_DEFAULT,
+		.idle_ms = c->idle_timeout_ms ? c->idle_timeout_ms : 3000,
+	};
+	char copy[XW_CFG_STR_MAX], *save = NULL, *tok;
+
+	if (!strcmp(sub, "list"))
+		return xw_cmd_verdict_list(&vc) ? -EIO : 0;
+	if (strcmp(sub, "add") && strcmp(sub, "withdraw")) {
+		pr_err("verdict takes add, withdraw or list");
+		return -EINVAL;
+	}
+	if (!c->key_path) {
+		pr_err("verdict %s needs --key FILE (a <key id>.key from xdpwatch keygen)",
+		       sub);
+		return -EINVAL;
+	}
+	if (!strcmp(sub, "withdraw")) {
+		vc.rule_id = npos > 2 ? pos[2] : c->rule_id;
+		return xw_cmd_verdict_withdraw(&vc) ? -EIO : 0;
+	}
+	if (need_prefix(c, npos, pos, 2))
+		return -EINVAL;
+	if (!c->have_ttl || c->spec.ttl_s > UINT32_MAX) {
+		pr_err("verdict add needs --ttl (e.g. --ttl 5m): every rule expires");
+		return -EINVAL;
+	}
+	vc.v.src = c->spec.src;
+	vc.v.dst = c->dst;
+	vc.v.l4_proto = c->spec.l4_proto;
+	vc.v.sport = c->spec.sport;
+	vc.v.dport = c->spec.dport;
+	vc.v.ttl_s = (uint32_t)c->spec.ttl_s;
+	vc.v.action = c->rate_pps ? XW_VERDICT_RATE_LIMIT :
+		      c->spec.action == XW_RULE_MONITOR ? XW_VERDICT_MONITOR :
+							  XW_VERDICT_DROP;
+	vc.v.rate_pps = c->rate_pps;
+	vc.v.all_hosts = !*c->targets;
+	snprintf(copy, sizeof(copy), "%s", c->targets);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned int *n = c->targets_are_groups ? &vc.v.ngroups : &vc.v.nhosts;
+		char (*list)[XW_TARGET_MAX] = c->targets_are_groups ? vc.v.groups :
+								      vc.v.hosts;
+
+		if (*n >= XW_TARGETS_MAX || strlen(tok) >= XW_TARGET_MAX) {
+			pr_err("at most %d targets of %d characters", XW_TARGETS_MAX,
+			       XW_TARGET_MAX - 1);
+			return -EINVAL;
+		}
+		strcpy(list[(*n)++], tok);
+	}
+	return xw_cmd_verdict_add(&vc) ? -EIO : 0;
+}
+
 static int dispatch(struct cli *c, int npos, char **pos)
 {
 	const char *cmd = pos[0], *sub = npos > 1 ? pos[1] : "";
@@ -483,6 +566,15 @@ static int dispatch(struct cli *c, int npos, char **pos)
 		r32 = (uint32_t)rate;
 		return for_each_iface(c, sample_one, &r32) ? -EIO : 0;
 	}
+	if (!strcmp(cmd, "keygen")) {
+		if (!c->key_id) {
+			pr_err("keygen needs --key-id ID");
+			return -EINVAL;
+		}
+		return xw_cmd_keygen(c->key_dir ? c->key_dir : ".", c->key_id) ? -EIO : 0;
+	}
+	if (!strcmp(cmd, "verdict"))
+		return verdict_dispatch(c, npos, pos, sub);
 	if (!strcmp(cmd, "tail")) {
 		struct xw_tail_opts to = {
 			.props = &c->kafka,
@@ -509,7 +601,9 @@ int main(int argc, char **argv)
 {
 	enum { OPT_PIN_ROOT = 256, OPT_LOCK_DIR, OPT_JSON, OPT_TTL, OPT_MONITOR,
 	       OPT_PROTO, OPT_SPORT, OPT_DPORT, OPT_TOPIC, OPT_FROM_BEGINNING,
-	       OPT_MAX, OPT_IDLE, OPT_BOOTSTRAP, OPT_SET };
+	       OPT_MAX, OPT_IDLE, OPT_BOOTSTRAP, OPT_SET, OPT_KEY, OPT_KEY_DIR,
+	       OPT_KEY_ID, OPT_RULE_ID, OPT_DST, OPT_RATE, OPT_HOSTS, OPT_GROUPS,
+	       OPT_REASON, OPT_ISSUER, OPT_TRUSTED };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
@@ -526,6 +620,17 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "set", required_argument, NULL, OPT_SET },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "key-dir", required_argument, NULL, OPT_KEY_DIR },
+		{ "key-id", required_argument, NULL, OPT_KEY_ID },
+		{ "rule-id", required_argument, NULL, OPT_RULE_ID },
+		{ "dst", required_argument, NULL, OPT_DST },
+		{ "rate-limit", required_argument, NULL, OPT_RATE },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
+		{ "groups", required_argument, NULL, OPT_GROUPS },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "issuer", required_argument, NULL, OPT_ISSUER },
+		{ "trusted-keys", required_argument, NULL, OPT_TRUSTED },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -595,6 +700,35 @@ int main(int argc, char **argv)
 				c.idle_timeout_ms = (int)v * 1000;
 			break;
 		case OPT_BOOTSTRAP: bootstrap = optarg; break;
+		case OPT_KEY: c.key_path = optarg; break;
+		case OPT_KEY_DIR: c.key_dir = optarg; break;
+		case OPT_KEY_ID: c.key_id = optarg; break;
+		case OPT_RULE_ID: c.rule_id = optarg; break;
+		case OPT_REASON: c.reason = optarg; break;
+		case OPT_ISSUER: c.issuer = optarg; break;
+		case OPT_TRUSTED: c.trusted_keys = optarg; break;
+		case OPT_DST:
+			if (xw_prefix_parse(optarg, &c.dst, err, sizeof(err))) {
+				pr_err("--dst: %s", err);
+				return 2;
+			}
+			break;
+		case OPT_RATE:
+			if (xw_uint_parse(optarg, 1, UINT32_MAX, &c.rate_pps, err,
+					  sizeof(err))) {
+				pr_err("--rate-limit: %s", err);
+				return 2;
+			}
+			break;
+		case OPT_HOSTS:
+		case OPT_GROUPS:
+			if (*c.targets) {
+				pr_err("give --hosts or --groups once");
+				return 2;
+			}
+			snprintf(c.targets, sizeof(c.targets), "%s", optarg);
+			c.targets_are_groups = opt == OPT_GROUPS;
+			break;
 		case OPT_SET:
 			if (strncmp(optarg, "kafka.", 6) || !strchr(optarg, '=') ||
 			    c.kafka.count >= XW_CFG_KV_MAX) {

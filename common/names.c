@@ -59,6 +59,25 @@ static const char *const ipver_names[XW_IPVER_COUNT] = {
 	[XW_IPVER_6] = "ipv6",
 };
 
+static const char *const refusal_names[XW_REFUSE_COUNT] = {
+	[XW_REFUSE_NONE] = "none",
+	[XW_REFUSE_MALFORMED] = "malformed",
+	[XW_REFUSE_SCHEMA] = "unknown_schema",
+	[XW_REFUSE_UNKNOWN_KEY] = "unknown_key",
+	[XW_REFUSE_BAD_SIGNATURE] = "bad_signature",
+	[XW_REFUSE_MISMATCH] = "key_mismatch",
+	[XW_REFUSE_WRONG_TOPIC] = "wrong_topic",
+	[XW_REFUSE_REPLAY] = "replayed_version",
+	[XW_REFUSE_EXPIRED] = "expired",
+	[XW_REFUSE_FUTURE] = "from_the_future",
+	[XW_REFUSE_TTL] = "bad_ttl",
+	[XW_REFUSE_BAD_MATCH] = "bad_match",
+	[XW_REFUSE_DROP_ALL] = "drops_everything",
+	[XW_REFUSE_ALLOWLISTED] = "allowlisted",
+	[XW_REFUSE_BUDGET] = "over_rule_budget",
+	[XW_REFUSE_MAP_FULL] = "map_full",
+};
+
 static const struct {
 	const char *name;
 	unsigned int proto;
@@ -95,6 +114,11 @@ const char *xw_l4_class_name(unsigned int l4)
 const char *xw_ipver_name(unsigned int ipver)
 {
 	return lookup(ipver_names, ARRAY_SIZE(ipver_names), ipver);
+}
+
+const char *xw_refusal_name(unsigned int r)
+{
+	return lookup(refusal_names, ARRAY_SIZE(refusal_names), r);
 }
 
 const char *xw_ipproto_name(unsigned int proto)

@@ -14,6 +14,7 @@ const char *xw_action_name(unsigned int act);
 const char *xw_tunnel_name(unsigned int tun);
 const char *xw_l4_class_name(unsigned int l4);
 const char *xw_ipver_name(unsigned int ipver);
+const char *xw_refusal_name(unsigned int r);
 const char *xw_ipproto_name(unsigned int proto); /* "tcp", or NULL */
 int xw_ipproto_parse(const char *name); /* "udp" or "17" -> 17; -EINVAL */
 

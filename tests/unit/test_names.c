@@ -72,6 +72,14 @@ static void test_ipver(void **state)
 	assert_string_equal(xw_ipver_name(XW_IPVER_6), "ipv6");
 }
 
+static void test_refusals(void **state)
+{
+	check_kind("refusal", xw_refusal_name, 0, XW_REFUSE_COUNT);
+	assert_string_equal(xw_refusal_name(XW_REFUSE_BAD_SIGNATURE),
+			    "bad_signature");
+	assert_string_equal(xw_refusal_name(XW_REFUSE_COUNT), "unknown");
+}
+
 static void test_ipproto_name(void **state)
 {
 	assert_string_equal(xw_ipproto_name(1), "icmp");
@@ -128,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_tunnels),
 		cmocka_unit_test(test_l4_classes),
 		cmocka_unit_test(test_ipver),
+		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_ipproto_name),
 		cmocka_unit_test(test_ipproto_parse),
 		cmocka_unit_test(test_ipproto_parse_bad),
