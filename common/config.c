@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* config.c - see config.h. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,22 +8,8 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "errbuf.h"
 #include "textparse.h"
-
-static int say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static void *field(const struct xw_opt *o, void *cfg)
 {
@@ -71,13 +56,13 @@ static int kv_put(struct xw_cfg_kv *kv, const char *key, const char *value,
 	unsigned int i;
 
 	if (strlen(key) >= XW_CFG_KEY_MAX || strlen(value) >= XW_CFG_STR_MAX)
-		return say(err, errlen, "key or value too long");
+		return xw_err(err, errlen, -EINVAL, "key or value too long");
 	for (i = 0; i < kv->count; i++)
 		if (!strcmp(kv->key[i], key))
 			break;
 	if (i == kv->count) {
 		if (kv->count >= XW_CFG_KV_MAX)
-			return say(err, errlen, "more than %d settings",
+			return xw_err(err, errlen, -EINVAL, "more than %d settings",
 				   XW_CFG_KV_MAX);
 		kv->count++;
 	}
@@ -109,9 +94,9 @@ static int list_add(struct xw_cfg_list *l, const char *item, char *err,
 		    size_t errlen)
 {
 	if (l->count >= XW_CFG_LIST_MAX)
-		return say(err, errlen, "more than %d items", XW_CFG_LIST_MAX);
+		return xw_err(err, errlen, -EINVAL, "more than %d items", XW_CFG_LIST_MAX);
 	if (!*item || strlen(item) >= XW_CFG_ITEM_MAX)
-		return say(err, errlen, "item '%s' is empty or longer than %d",
+		return xw_err(err, errlen, -EINVAL, "item '%s' is empty or longer than %d",
 			   item, XW_CFG_ITEM_MAX - 1);
 	strcpy(l->item[l->count++], item);
 	return 0;
@@ -132,10 +117,10 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 
 		if (xw_uint_parse(neg ? value + 1 : value, 0, INT64_MAX, &u, why,
 				  sizeof(why)))
-			return say(err, errlen, "%s", why);
+			return xw_err(err, errlen, -EINVAL, "%s", why);
 		if ((neg ? -(int64_t)u : (int64_t)u) < o->min ||
 		    (neg ? -(int64_t)u : (int64_t)u) > o->max)
-			return say(err, errlen, "%s is out of range [%lld, %lld]",
+			return xw_err(err, errlen, -EINVAL, "%s is out of range [%lld, %lld]",
 				   value, (long long)o->min,
 				   (long long)o->max);
 		*(int64_t *)field(o, cfg) = neg ? -(int64_t)u : (int64_t)u;
@@ -149,12 +134,12 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 			 !strcasecmp(value, "no"))
 			*(bool *)field(o, cfg) = false;
 		else
-			return say(err, errlen, "'%s' is not true or false",
+			return xw_err(err, errlen, -EINVAL, "'%s' is not true or false",
 				   value);
 		return 0;
 	case XW_OPT_STRING:
 		if (strlen(value) >= XW_CFG_STR_MAX)
-			return say(err, errlen, "longer than %d characters",
+			return xw_err(err, errlen, -EINVAL, "longer than %d characters",
 				   XW_CFG_STR_MAX - 1);
 		strcpy(field(o, cfg), value);
 		return 0;
@@ -162,14 +147,14 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 		idx = choice_index(o, value);
 		if (idx < 0) {
 			choices_text(o, choices, sizeof(choices));
-			return say(err, errlen, "'%s' is not one of: %s",
+			return xw_err(err, errlen, -EINVAL, "'%s' is not one of: %s",
 				   value, choices);
 		}
 		*(int *)field(o, cfg) = idx;
 		return 0;
 	case XW_OPT_KV:
 		if (*value)
-			return say(err, errlen, "set its keys, e.g. %s.key=value",
+			return xw_err(err, errlen, -EINVAL, "set its keys, e.g. %s.key=value",
 				   o->name);
 		((struct xw_cfg_kv *)field(o, cfg))->count = 0;
 		return 0;
@@ -179,18 +164,18 @@ static int opt_set_text(const struct xw_opt *o, void *cfg, const char *value,
 
 		/* Comma-separated on the command line. */
 		if (strlen(value) >= sizeof(copy))
-			return say(err, errlen, "value too long");
+			return xw_err(err, errlen, -EINVAL, "value too long");
 		strcpy(copy, value);
 		l->count = 0;
 		for (tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (list_add(l, tok, why, sizeof(why)))
-				return say(err, errlen, "%s", why);
+				return xw_err(err, errlen, -EINVAL, "%s", why);
 		}
 		return 0;
 	}
 	}
-	return say(err, errlen, "unknown option type");
+	return xw_err(err, errlen, -EINVAL, "unknown option type");
 }
 
 int xw_config_defaults(const struct xw_opt *opts, void *cfg)
@@ -213,7 +198,7 @@ int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 	const struct xw_opt *o;
 
 	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name))
-		return say(err, errlen, "'%s' is not key=value", assignment);
+		return xw_err(err, errlen, -EINVAL, "'%s' is not key=value", assignment);
 	memcpy(name, assignment, eq - assignment);
 	name[eq - assignment] = '\0';
 	o = opt_find(opts, name);
@@ -223,14 +208,14 @@ int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 		o = kv_find(opts, name, &rest);
 		if (o) {
 			if (kv_put(field(o, cfg), rest, eq + 1, 0, why, sizeof(why)))
-				return say(err, errlen, "%s: %s", name, why);
+				return xw_err(err, errlen, -EINVAL, "%s: %s", name, why);
 			return 0;
 		}
 	}
 	if (!o)
-		return say(err, errlen, "unknown setting '%s' (see --help)", name);
+		return xw_err(err, errlen, -EINVAL, "unknown setting '%s' (see --help)", name);
 	if (opt_set_text(o, cfg, eq + 1, why, sizeof(why)))
-		return say(err, errlen, "%s: %s", name, why);
+		return xw_err(err, errlen, -EINVAL, "%s: %s", name, why);
 	return 0;
 }
 
@@ -244,42 +229,42 @@ static int opt_set_setting(const struct xw_opt *o, void *cfg,
 	switch (o->type) {
 	case XW_OPT_INT:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
-			return say(why, whylen, "expects an integer");
+			return xw_err(why, whylen, -EINVAL, "expects an integer");
 		snprintf(num, sizeof(num), "%lld",
 			 (long long)config_setting_get_int64(s));
 		return opt_set_text(o, cfg, num, why, whylen);
 	case XW_OPT_BOOL:
 		if (type != CONFIG_TYPE_BOOL)
-			return say(why, whylen, "expects true or false");
+			return xw_err(why, whylen, -EINVAL, "expects true or false");
 		*(bool *)field(o, cfg) = config_setting_get_bool(s);
 		return 0;
 	case XW_OPT_STRING:
 	case XW_OPT_ENUM:
 		if (type != CONFIG_TYPE_STRING)
-			return say(why, whylen, "expects a string in quotes");
+			return xw_err(why, whylen, -EINVAL, "expects a string in quotes");
 		return opt_set_text(o, cfg, config_setting_get_string(s), why,
 				    whylen);
 	case XW_OPT_LIST: {
 		struct xw_cfg_list *l = field(o, cfg);
 
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
-			return say(why, whylen, "expects a list such as [\"a\", \"b\"]");
+			return xw_err(why, whylen, -EINVAL, "expects a list such as [\"a\", \"b\"]");
 		l->count = 0;
 		for (int i = 0; i < config_setting_length(s); i++) {
 			const char *item =
 				config_setting_get_string_elem(s, (unsigned int)i);
 
 			if (!item)
-				return say(why, whylen, "item %d is not a string", i);
+				return xw_err(why, whylen, -EINVAL, "item %d is not a string", i);
 			if (list_add(l, item, why, whylen))
 				return -EINVAL;
 		}
 		return 0;
 	}
 	case XW_OPT_KV:
-		return say(why, whylen, "expects a group { ... }");
+		return xw_err(why, whylen, -EINVAL, "expects a group { ... }");
 	}
-	return say(why, whylen, "unknown option type");
+	return xw_err(why, whylen, -EINVAL, "unknown option type");
 }
 
 /* A scalar under a XW_OPT_KV group, as the text librdkafka would take. */
@@ -288,7 +273,7 @@ static int kv_scalar(config_setting_t *s, char *out, size_t len)
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_STRING:
 		if (strlen(config_setting_get_string(s)) >= len)
-			return say(out, len, "value too long");
+			return xw_err(out, len, -EINVAL, "value too long");
 		strcpy(out, config_setting_get_string(s));
 		return 0;
 	case CONFIG_TYPE_INT:
@@ -299,7 +284,7 @@ static int kv_scalar(config_setting_t *s, char *out, size_t len)
 		snprintf(out, len, "%s", config_setting_get_bool(s) ? "true" : "false");
 		return 0;
 	default:
-		return say(out, len, "expects a string, integer or boolean");
+		return xw_err(out, len, -EINVAL, "expects a string, integer or boolean");
 	}
 }
 
@@ -319,7 +304,7 @@ static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
 			 name ? name : "?");
 		o = opt_find(opts, full);
 		if (o && o->type == XW_OPT_KV && !config_setting_is_group(s))
-			return say(err, errlen, "%s:%u: %s: expects a group { ... }",
+			return xw_err(err, errlen, -EINVAL, "%s:%u: %s: expects a group { ... }",
 				   path, line, full);
 		if (!o || o->type == XW_OPT_KV) {
 			const char *rest;
@@ -331,7 +316,7 @@ static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
 					ret = kv_put(field(kv, cfg), rest, why, line,
 						     why, sizeof(why));
 				if (ret)
-					return say(err, errlen, "%s:%u: %s: %s", path,
+					return xw_err(err, errlen, -EINVAL, "%s:%u: %s: %s", path,
 						   line, full, why);
 				continue;
 			}
@@ -349,11 +334,11 @@ static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
 			continue;
 		}
 		if (!o)
-			return say(err, errlen,
+			return xw_err(err, errlen, -EINVAL,
 				   "%s:%u: unknown setting '%s' (see --help for the known ones)",
 				   path, line, full);
 		if (opt_set_setting(o, cfg, s, why, sizeof(why)))
-			return say(err, errlen, "%s:%u: %s: %s", path, line, full,
+			return xw_err(err, errlen, -EINVAL, "%s:%u: %s: %s", path, line, full,
 				   why);
 	}
 	return 0;
@@ -368,10 +353,10 @@ int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
 	config_init(&lc);
 	if (!config_read_file(&lc, path)) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			ret = say(err, errlen, "%s: cannot read: %s", path,
+			ret = xw_err(err, errlen, -EINVAL, "%s: cannot read: %s", path,
 				  strerror(errno ? errno : ENOENT));
 		else
-			ret = say(err, errlen, "%s:%d: %s",
+			ret = xw_err(err, errlen, -EINVAL, "%s:%d: %s",
 				  config_error_file(&lc) ? config_error_file(&lc) :
 							   path,
 				  config_error_line(&lc), config_error_text(&lc));

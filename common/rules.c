@@ -2,7 +2,6 @@
 /* rules.c - see rules.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "errbuf.h"
 #include "rules.h"
 
 /* Either LPM key, laid out as the kernel expects for its family. */
@@ -24,21 +24,6 @@ uint64_t xw_boottime_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }
 
 static void key_from_prefix(const struct xw_prefix *p, union lpm_key *k)
@@ -113,25 +98,25 @@ int xw_rule_spec_validate(const struct xw_rule_spec *spec,
 							 XW_RULE_MAX_TTL_DEFAULT;
 
 	if (spec->src.family != AF_INET && spec->src.family != AF_INET6)
-		return say(err, errlen, -EINVAL, "no source prefix");
+		return xw_err(err, errlen, -EINVAL, "no source prefix");
 	if (xw_prefix_is_all(&spec->src) && !spec->l4_proto)
-		return say(err, errlen, -EPERM,
+		return xw_err(err, errlen, -EPERM,
 			   "a rule on %s without a protocol would drop everything",
 			   spec->src.family == AF_INET ? "0.0.0.0/0" : "::/0");
 	if (spec->ttl_s == 0)
-		return say(err, errlen, -EINVAL,
+		return xw_err(err, errlen, -EINVAL,
 			   "a rule needs a TTL: the kernel expires every rule");
 	if (spec->ttl_s > max_ttl)
-		return say(err, errlen, -ERANGE,
+		return xw_err(err, errlen, -ERANGE,
 			   "TTL %llus is over the maximum of %llus",
 			   (unsigned long long)spec->ttl_s,
 			   (unsigned long long)max_ttl);
 	if (spec->action != XW_RULE_DROP && spec->action != XW_RULE_MONITOR)
-		return say(err, errlen, -EINVAL, "unknown rule action %u",
+		return xw_err(err, errlen, -EINVAL, "unknown rule action %u",
 			   spec->action);
 	if ((spec->sport || spec->dport) && spec->l4_proto != 6 &&
 	    spec->l4_proto != 17)
-		return say(err, errlen, -EINVAL,
+		return xw_err(err, errlen, -EINVAL,
 			   "ports need the protocol tcp or udp");
 	return 0;
 }
@@ -189,10 +174,10 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 		return ret;
 	ret = xw_allow__foreach(m, allow_covers_cb, &allow);
 	if (ret < 0)
-		return say(err, errlen, ret, "cannot read the allowlist: %s",
+		return xw_err(err, errlen, ret, "cannot read the allowlist: %s",
 			   strerror(-ret));
 	if (allow.found)
-		return say(err, errlen, -EPERM,
+		return xw_err(err, errlen, -EPERM,
 			   "%s lies inside allowlisted %s and would never act",
 			   xw_prefix_format(&spec->src, buf, sizeof(buf)),
 			   xw_prefix_format(&allow.allow, abuf, sizeof(abuf)));
@@ -215,16 +200,16 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 		}
 		free(scan.used);
 		if (ret)
-			return say(err, errlen, ret, "cannot read rules: %s",
+			return xw_err(err, errlen, ret, "cannot read rules: %s",
 				   strerror(-ret));
 		if (limits && limits->max_rules && scan.count >= limits->max_rules)
-			return say(err, errlen, -ENOSPC,
+			return xw_err(err, errlen, -ENOSPC,
 				   "rule budget of %u reached", limits->max_rules);
 		if (!id)
-			return say(err, errlen, -ENOSPC, "no free rule id");
+			return xw_err(err, errlen, -ENOSPC, "no free rule id");
 		ret = zero_rule_stats(m, id);
 		if (ret)
-			return say(err, errlen, ret, "cannot reset rule stats: %s",
+			return xw_err(err, errlen, ret, "cannot reset rule stats: %s",
 				   strerror(-ret));
 	}
 
@@ -237,7 +222,7 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 	rule.prefixlen = spec->src.len;
 	if (bpf_map_update_elem(fd, &key, &rule, BPF_ANY)) {
 		ret = -errno;
-		return say(err, errlen, ret, "cannot write rule: %s",
+		return xw_err(err, errlen, ret, "cannot write rule: %s",
 			   ret == -ENOSPC ? "deny map full" : strerror(-ret));
 	}
 	if (rule_id)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,22 +11,8 @@
 
 #include <sodium.h>
 
+#include "errbuf.h"
 #include "sign.h"
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int sodium_ready(void)
 {
@@ -57,11 +42,11 @@ static int write_hex(const char *path, const uint8_t *buf, size_t len,
 	strcat(hex, "\n");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
-		return say(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return xw_err(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex))
-		ret = say(err, errlen, -EIO, "%s: short write", path);
+		ret = xw_err(err, errlen, -EIO, "%s: short write", path);
 	if (close(fd) && !ret)
-		ret = say(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		ret = xw_err(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	sodium_memzero(hex, sizeof(hex));
 	return ret;
 }
@@ -77,15 +62,15 @@ static int read_hex(const char *path, uint8_t *buf, size_t len, char *err,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return say(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return xw_err(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	if (n < 0)
-		return say(err, errlen, -EIO, "%s: cannot read", path);
+		return xw_err(err, errlen, -EIO, "%s: cannot read", path);
 	text[n] = '\0';
 	if (sodium_hex2bin(buf, len, text, (size_t)n, " \t\r\n", &got, NULL) ||
 	    got != len)
-		ret = say(err, errlen, -EINVAL,
+		ret = xw_err(err, errlen, -EINVAL,
 			  "%s: not a key (%zu hex bytes expected)", path, len);
 	sodium_memzero(text, sizeof(text));
 	return ret;
@@ -98,10 +83,10 @@ int xw_keygen(const char *dir, const char *key_id, char *err, size_t errlen)
 	int ret;
 
 	if (!xw_key_id_valid(key_id))
-		return say(err, errlen, -EINVAL,
+		return xw_err(err, errlen, -EINVAL,
 			   "key id '%s': use 1 to 63 of [A-Za-z0-9._-]", key_id);
 	if (sodium_ready())
-		return say(err, errlen, -EIO, "libsodium failed to initialise");
+		return xw_err(err, errlen, -EIO, "libsodium failed to initialise");
 	crypto_sign_keypair(pk, sk);
 	snprintf(path, sizeof(path), "%s/%s.key", dir, key_id);
 	ret = write_hex(path, sk, sizeof(sk), 0600, err, errlen);
@@ -120,16 +105,16 @@ int xw_signing_key_load(const char *path, struct xw_signing_key *k, char *err,
 	struct stat st;
 
 	if (sodium_ready())
-		return say(err, errlen, -EIO, "libsodium failed to initialise");
+		return xw_err(err, errlen, -EIO, "libsodium failed to initialise");
 	if (n < 5 || strcmp(base + n - 4, ".key") || n - 4 >= XW_KEY_ID_MAX)
-		return say(err, errlen, -EINVAL,
+		return xw_err(err, errlen, -EINVAL,
 			   "%s: a signing key file is named <key id>.key", path);
 	memcpy(k->key_id, base, n - 4);
 	k->key_id[n - 4] = '\0';
 	if (!xw_key_id_valid(k->key_id))
-		return say(err, errlen, -EINVAL, "%s: bad key id", path);
+		return xw_err(err, errlen, -EINVAL, "%s: bad key id", path);
 	if (stat(path, &st) == 0 && (st.st_mode & 077))
-		return say(err, errlen, -EPERM,
+		return xw_err(err, errlen, -EPERM,
 			   "%s: readable by others (mode %o); chmod 600 it",
 			   path, st.st_mode & 0777);
 	return read_hex(path, k->sk, sizeof(k->sk), err, errlen);
@@ -146,7 +131,7 @@ int xw_keyring_load(const char *dir, struct xw_keyring *ring, char *err,
 	memset(ring, 0, sizeof(*ring));
 	d = opendir(dir);
 	if (!d)
-		return say(err, errlen, -errno, "trusted keys %s: %s", dir,
+		return xw_err(err, errlen, -errno, "trusted keys %s: %s", dir,
 			   strerror(errno));
 	while (!ret && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
@@ -154,19 +139,19 @@ int xw_keyring_load(const char *dir, struct xw_keyring *ring, char *err,
 		if (n < 5 || strcmp(de->d_name + n - 4, ".pub"))
 			continue;
 		if (n - 4 >= sizeof(id)) {
-			ret = say(err, errlen, -EINVAL, "%s/%s: key id too long",
+			ret = xw_err(err, errlen, -EINVAL, "%s/%s: key id too long",
 				  dir, de->d_name);
 			break;
 		}
 		memcpy(id, de->d_name, n - 4);
 		id[n - 4] = '\0';
 		if (!xw_key_id_valid(id)) {
-			ret = say(err, errlen, -EINVAL, "%s/%s: bad key id", dir,
+			ret = xw_err(err, errlen, -EINVAL, "%s/%s: bad key id", dir,
 				  de->d_name);
 			break;
 		}
 		if (ring->count >= XW_KEYRING_MAX) {
-			ret = say(err, errlen, -E2BIG, "%s: more than %d keys", dir,
+			ret = xw_err(err, errlen, -E2BIG, "%s: more than %d keys", dir,
 				  XW_KEYRING_MAX);
 			break;
 		}
@@ -178,7 +163,7 @@ int xw_keyring_load(const char *dir, struct xw_keyring *ring, char *err,
 	}
 	closedir(d);
 	if (!ret && !ring->count)
-		ret = say(err, errlen, -ENOENT, "trusted keys %s: no <key id>.pub file",
+		ret = xw_err(err, errlen, -ENOENT, "trusted keys %s: no <key id>.pub file",
 			  dir);
 	return ret ? ret : (sodium_ready() ? -EIO : 0);
 }

@@ -2,27 +2,12 @@
 /* textparse.c - see textparse.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "textparse.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 int xw_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *v,
 		  char *err, size_t errlen)
@@ -32,13 +17,13 @@ int xw_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *v,
 
 	/* strtoull would skip blanks and then take a sign: " -1" wraps. */
 	if (!text || *text < '0' || *text > '9')
-		return fail(err, errlen, "'%s' is not a number", text ? text : "");
+		return xw_err(err, errlen, -EINVAL, "'%s' is not a number", text ? text : "");
 	errno = 0;
 	n = strtoull(text, &end, 10);
 	if (errno || *end)
-		return fail(err, errlen, "'%s' is not a number", text);
+		return xw_err(err, errlen, -EINVAL, "'%s' is not a number", text);
 	if (n < min || n > max)
-		return fail(err, errlen, "%llu is out of range [%llu, %llu]", n,
+		return xw_err(err, errlen, -EINVAL, "%llu is out of range [%llu, %llu]", n,
 			    (unsigned long long)min, (unsigned long long)max);
 	*v = n;
 	return 0;
@@ -51,13 +36,13 @@ int xw_duration_parse(const char *text, uint64_t *seconds, char *err,
 	char *end;
 
 	if (!text || *text < '0' || *text > '9')
-		return fail(err, errlen,
+		return xw_err(err, errlen, -EINVAL,
 			    "'%s' is not a duration (e.g. 30, 90s, 5m, 2h, 1d)",
 			    text ? text : "");
 	errno = 0;
 	n = strtoull(text, &end, 10);
 	if (errno)
-		return fail(err, errlen, "'%s' is too large", text);
+		return xw_err(err, errlen, -EINVAL, "'%s' is too large", text);
 	if (*end) {
 		switch (*end) {
 		case 's': unit = 1; break;
@@ -67,12 +52,12 @@ int xw_duration_parse(const char *text, uint64_t *seconds, char *err,
 		default: end = NULL; break;
 		}
 		if (!end || end[1])
-			return fail(err, errlen,
+			return xw_err(err, errlen, -EINVAL,
 				    "'%s' is not a duration (e.g. 30, 90s, 5m, 2h, 1d)",
 				    text);
 	}
 	if (n > UINT64_MAX / unit / 1000000000ULL)
-		return fail(err, errlen, "'%s' is too large", text);
+		return xw_err(err, errlen, -EINVAL, "'%s' is too large", text);
 	*seconds = n * unit;
 	return 0;
 }
@@ -88,11 +73,11 @@ int xw_prefix_parse(const char *text, struct xw_prefix *p, char *err,
 
 	memset(p, 0, sizeof(*p));
 	if (!text || !*text)
-		return fail(err, errlen, "empty prefix");
+		return xw_err(err, errlen, -EINVAL, "empty prefix");
 	slash = strchr(text, '/');
 	alen = slash ? (size_t)(slash - text) : strlen(text);
 	if (alen >= sizeof(addr))
-		return fail(err, errlen, "'%s' is not an IP address or prefix", text);
+		return xw_err(err, errlen, -EINVAL, "'%s' is not an IP address or prefix", text);
 	memcpy(addr, text, alen);
 	addr[alen] = '\0';
 
@@ -103,12 +88,12 @@ int xw_prefix_parse(const char *text, struct xw_prefix *p, char *err,
 		p->family = AF_INET6;
 		max = 128;
 	} else {
-		return fail(err, errlen, "'%s' is not an IP address or prefix", text);
+		return xw_err(err, errlen, -EINVAL, "'%s' is not an IP address or prefix", text);
 	}
 
 	len = max;
 	if (slash && xw_uint_parse(slash + 1, 0, max, &len, NULL, 0))
-		return fail(err, errlen, "'%s': prefix length must be 0..%u", text,
+		return xw_err(err, errlen, -EINVAL, "'%s': prefix length must be 0..%u", text,
 			    max);
 	p->len = (uint8_t)len;
 
@@ -120,7 +105,7 @@ int xw_prefix_parse(const char *text, struct xw_prefix *p, char *err,
 
 			for (unsigned int b = p->len; b < max; b++)
 				fixed.addr[b / 8] &= ~(0x80 >> (b % 8));
-			return fail(err, errlen,
+			return xw_err(err, errlen, -EINVAL,
 				    "'%s' has host bits set; did you mean %s?",
 				    text, xw_prefix_format(&fixed, buf, sizeof(buf)));
 		}

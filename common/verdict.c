@@ -2,34 +2,17 @@
 /* verdict.c - see verdict.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "errbuf.h"
 #include "verdict.h"
 #include "xdpwatch/v1/verdicts.pb-c.h"
 
 #define SIGN_DOMAIN "xdpwatch-verdict-v1"
 #define ENVELOPE_SCHEMA 1
-
-static enum xw_refusal refuse(char *why, size_t whylen, enum xw_refusal r,
-			      const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static enum xw_refusal refuse(char *why, size_t whylen, enum xw_refusal r,
-			      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 uint64_t xw_unix_ns(void)
 {
@@ -233,38 +216,38 @@ static enum xw_refusal verdict_from_pb(const Xdpwatch__V1__Verdict *pb,
 	if (!text_ok(pb->rule_id, XW_RULE_ID_MAX) ||
 	    !text_ok(pb->issuer, XW_ISSUER_MAX) ||
 	    !text_ok(pb->reason, XW_REASON_MAX))
-		return refuse(why, whylen, XW_REFUSE_MALFORMED,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 			      "rule id, issuer or reason too long or not printable");
 	if (strcmp(pb->rule_id, m->rule_id) || pb->version != m->version)
-		return refuse(why, whylen, XW_REFUSE_MISMATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
 			      "the verdict names rule %.64s version %llu, its envelope another",
 			      pb->rule_id, (unsigned long long)pb->version);
 	if (!prefix_from_pb(pb->src, &v->src, false))
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "source prefix missing, of a bad length or with host bits set");
 	if (!prefix_from_pb(pb->dst, &v->dst, true))
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "destination prefix of a bad length or with host bits set");
 	if (v->dst.family && v->dst.family != v->src.family)
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "source and destination prefixes of different families");
 	if (pb->l4_proto > 255 || pb->sport > 65535 || pb->dport > 65535)
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "protocol or port out of range");
 	if (pb->action > XDPWATCH__V1__VERDICT_ACTION__VERDICT_RATE_LIMIT)
-		return refuse(why, whylen, XW_REFUSE_MALFORMED, "unknown action %d",
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED, "unknown action %d",
 			      pb->action);
 	if (pb->n_hosts > XW_TARGETS_MAX || pb->n_groups > XW_TARGETS_MAX)
-		return refuse(why, whylen, XW_REFUSE_MALFORMED,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 			      "more than %d target hosts or groups", XW_TARGETS_MAX);
 	for (size_t i = 0; i < pb->n_hosts; i++) {
 		if (!text_ok(pb->hosts[i], XW_TARGET_MAX))
-			return refuse(why, whylen, XW_REFUSE_MALFORMED, "bad target host");
+			return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED, "bad target host");
 		strcpy(v->hosts[i], pb->hosts[i]);
 	}
 	for (size_t i = 0; i < pb->n_groups; i++) {
 		if (!text_ok(pb->groups[i], XW_TARGET_MAX))
-			return refuse(why, whylen, XW_REFUSE_MALFORMED, "bad target group");
+			return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED, "bad target group");
 		strcpy(v->groups[i], pb->groups[i]);
 	}
 	v->nhosts = (unsigned int)pb->n_hosts;
@@ -289,10 +272,10 @@ static enum xw_refusal withdraw_from_pb(const Xdpwatch__V1__Withdraw *pb,
 	if (!text_ok(pb->rule_id, XW_RULE_ID_MAX) ||
 	    !text_ok(pb->issuer, XW_ISSUER_MAX) ||
 	    !text_ok(pb->reason, XW_REASON_MAX))
-		return refuse(why, whylen, XW_REFUSE_MALFORMED,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 			      "rule id, issuer or reason too long or not printable");
 	if (strcmp(pb->rule_id, m->rule_id) || pb->version != m->version)
-		return refuse(why, whylen, XW_REFUSE_MISMATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
 			      "the withdrawal names another rule or version than its envelope");
 	strcpy(m->issuer, pb->issuer);
 	strcpy(m->reason, pb->reason);
@@ -317,10 +300,10 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 	memset(m, 0, sizeof(*m));
 	env = xdpwatch__v1__signed_envelope__unpack(NULL, len, buf);
 	if (!env)
-		return refuse(why, whylen, XW_REFUSE_MALFORMED,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 			      "%zu bytes that are not a SignedEnvelope", len);
 	if (env->schema_version != ENVELOPE_SCHEMA) {
-		r = refuse(why, whylen, XW_REFUSE_SCHEMA,
+		r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_SCHEMA,
 			   "envelope schema %u, this collector reads %d",
 			   env->schema_version, ENVELOPE_SCHEMA);
 		goto out;
@@ -332,7 +315,7 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 	    env->signature.len != XW_SIG_BYTES ||
 	    (env->body_case != XDPWATCH__V1__SIGNED_ENVELOPE__BODY_VERDICT &&
 	     env->body_case != XDPWATCH__V1__SIGNED_ENVELOPE__BODY_WITHDRAW)) {
-		r = refuse(why, whylen, XW_REFUSE_MALFORMED,
+		r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 			   "envelope without a valid rule id, key id, topic, body or 64-byte signature");
 		goto out;
 	}
@@ -343,14 +326,14 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 			  XW_VERDICT_KIND_VERDICT :
 			  XW_VERDICT_KIND_WITHDRAW;
 	if (keylen != strlen(env->rule_id) || memcmp(kafka_key, env->rule_id, keylen)) {
-		r = refuse(why, whylen, XW_REFUSE_MISMATCH,
+		r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
 			   "Kafka key differs from the envelope's rule id %s",
 			   env->rule_id);
 		goto out;
 	}
 	pk = xw_keyring_find(ring, env->key_id);
 	if (!pk) {
-		r = refuse(why, whylen, XW_REFUSE_UNKNOWN_KEY,
+		r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_UNKNOWN_KEY,
 			   "signed with key %s, which is not trusted here", env->key_id);
 		goto out;
 	}
@@ -360,12 +343,12 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 	input = signing_input((uint8_t)m->kind, topic, env->rule_id, env->version,
 			      body->data, body->len, &ilen);
 	if (!input) {
-		r = refuse(why, whylen, XW_REFUSE_MALFORMED, "out of memory");
+		r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED, "out of memory");
 		goto out;
 	}
 	if (!xw_verify(pk, input, ilen, env->signature.data)) {
 		free(input);
-		r = refuse(why, whylen,
+		r = (enum xw_refusal)xw_err(why, whylen,
 			   strcmp(env->topic, topic) ? XW_REFUSE_WRONG_TOPIC :
 						       XW_REFUSE_BAD_SIGNATURE,
 			   strcmp(env->topic, topic) ?
@@ -381,7 +364,7 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 			xdpwatch__v1__verdict__unpack(NULL, body->len, body->data);
 
 		if (!v) {
-			r = refuse(why, whylen, XW_REFUSE_MALFORMED,
+			r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 				   "signed body is not a Verdict");
 			goto out;
 		}
@@ -392,7 +375,7 @@ enum xw_refusal xw_envelope_open(const void *buf, size_t len,
 			xdpwatch__v1__withdraw__unpack(NULL, body->len, body->data);
 
 		if (!w) {
-			r = refuse(why, whylen, XW_REFUSE_MALFORMED,
+			r = (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
 				   "signed body is not a Withdraw");
 			goto out;
 		}
@@ -412,32 +395,32 @@ enum xw_refusal xw_verdict_check(const struct xw_verdict_msg *m,
 	uint64_t expires;
 
 	if (m->created_unix_ns > now + l->max_future_s * 1000000000ULL)
-		return refuse(why, whylen, XW_REFUSE_FUTURE,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_FUTURE,
 			      "created %llus in the future",
 			      (unsigned long long)((m->created_unix_ns - now) / 1000000000ULL));
 	if (m->kind == XW_VERDICT_KIND_WITHDRAW)
 		return XW_REFUSE_NONE;
 	if (!v->ttl_s || v->ttl_s > l->max_ttl_s)
-		return refuse(why, whylen, XW_REFUSE_TTL,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_TTL,
 			      "TTL %us: must be 1..%llus", v->ttl_s,
 			      (unsigned long long)l->max_ttl_s);
 	expires = m->created_unix_ns + (uint64_t)v->ttl_s * 1000000000ULL;
 	if (expires <= now)
-		return refuse(why, whylen, XW_REFUSE_EXPIRED,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_EXPIRED,
 			      "expired %llus ago",
 			      (unsigned long long)((now - expires) / 1000000000ULL));
 	if ((v->sport || v->dport) && v->l4_proto != 6 && v->l4_proto != 17)
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "ports need protocol tcp or udp");
 	if (v->action == XW_VERDICT_RATE_LIMIT && !v->rate_pps)
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "a rate limit of 0 packets/s is a drop; say drop");
 	if (xw_prefix_is_all(&v->src) && !v->l4_proto)
-		return refuse(why, whylen, XW_REFUSE_DROP_ALL,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_DROP_ALL,
 			      "%s without a protocol would match everything",
 			      v->src.family == AF_INET ? "0.0.0.0/0" : "::/0");
 	if (!v->all_hosts && !v->nhosts && !v->ngroups)
-		return refuse(why, whylen, XW_REFUSE_BAD_MATCH,
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "targets no host: set all_hosts, hosts or groups");
 	return XW_REFUSE_NONE;
 }
