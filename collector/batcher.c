@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* batcher.c - see batcher.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 #define SCHEMA_NAME "xdpwatch.v1.FeatureBatch"
 #define SCHEMA_VERSION 1
 #define SCHEMA_VERSION_TEXT "1"
+
+/* A record inside the batch: its tag (1 byte) and length (2 bytes, as
+ * XW_PB_RECORD_MAX < 16384) before at most XW_PB_RECORD_MAX bytes. */
+#define PB_RECORD_SLOT (XW_PB_RECORD_MAX + 3)
 
 struct xw_batcher {
 	struct xw_batcher_opts o;
@@ -36,6 +41,8 @@ struct xw_batcher {
 
 	Xdpwatch__V1__InterfaceCounters **counters; /* owned by the caller */
 	size_t ncounters;
+	size_t counters_bytes; /* their share of the packed batch */
+	size_t head_bytes; /* the batch's own fields at their widest */
 	uint64_t ringbuf_lost;
 	Xdpwatch__V1__CollectorLosses losses;
 
@@ -50,6 +57,36 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Packed size of a batch without records or counters, every number at its
+ * widest: what max_bytes must leave room for besides the records. */
+static size_t batch_head_bytes(const struct xw_batcher *b)
+{
+	Xdpwatch__V1__FeatureBatch batch = XDPWATCH__V1__FEATURE_BATCH__INIT;
+	Xdpwatch__V1__CollectorLosses l = XDPWATCH__V1__COLLECTOR_LOSSES__INIT;
+
+	l.records_lost_queue_full = l.batches_lost_queue_full = UINT64_MAX;
+	l.records_delivery_failed = l.batches_delivery_failed = UINT64_MAX;
+	l.records_ringbuf_full = l.batches_produced = UINT64_MAX;
+	l.records_produced = UINT64_MAX;
+	batch.schema_version = SCHEMA_VERSION;
+	batch.host_id = (char *)b->host_id;
+	batch.collector_id = (char *)b->collector_id;
+	batch.sequence = UINT64_MAX;
+	batch.time_base_unix_ns = UINT64_MAX;
+	batch.sample_rate = b->o.sample_rate;
+	batch.n_interfaces = b->nifaces;
+	batch.interfaces = b->iface_ptrs;
+	batch.losses = &l;
+	return xdpwatch__v1__feature_batch__get_packed_size(&batch);
+}
+
+/* Would a batch of n records at their widest outgrow max_bytes? */
+static bool over_max_bytes(const struct xw_batcher *b, uint64_t n)
+{
+	return b->head_bytes + b->counters_bytes + n * PB_RECORD_SLOT >
+	       b->o.max_bytes;
 }
 
 int xw_batcher__new(struct xw_batcher **out, const struct xw_batcher_opts *o,
@@ -76,8 +113,9 @@ int xw_batcher__new(struct xw_batcher **out, const struct xw_batcher_opts *o,
 	b->ptrs = calloc(o->max_records, sizeof(*b->ptrs));
 	b->ifaces = calloc(nifaces ? nifaces : 1, sizeof(*b->ifaces));
 	b->iface_ptrs = calloc(nifaces ? nifaces : 1, sizeof(*b->iface_ptrs));
-	/* Records at their widest, plus the batch's own fields and counters. */
-	b->buf_cap = (size_t)o->max_records * XW_PB_RECORD_MAX + (1 << 16);
+	/* Records at their widest, plus the batch's own fields and counters;
+	 * grown in flush if counters ever need more. */
+	b->buf_cap = (size_t)o->max_records * PB_RECORD_SLOT + (1 << 16);
 	b->buf = malloc(b->buf_cap);
 	if (!b->recs || !b->pb || !b->ptrs || !b->ifaces || !b->iface_ptrs ||
 	    !b->buf) {
@@ -92,7 +130,7 @@ int xw_batcher__new(struct xw_batcher **out, const struct xw_batcher_opts *o,
 	}
 	b->nifaces = nifaces;
 	xdpwatch__v1__collector_losses__init(&b->losses);
-	b->clock_offset_ns = xw_clock_offset_ns();
+	b->head_bytes = batch_head_bytes(b);
 	*out = b;
 	return 0;
 }
@@ -103,9 +141,9 @@ void xw_batcher__add(struct xw_batcher *b, const struct xw_record *rec)
 		b->first_ms = now_ms();
 	b->recs[b->n++] = *rec;
 	/* max_bytes is checked against the widest encoding, so a batch never
-	 * outgrows the broker's message.max.bytes. */
-	if (b->n >= b->o.max_records ||
-	    (uint64_t)b->n * XW_PB_RECORD_MAX >= b->o.max_bytes)
+	 * outgrows the broker's message.max.bytes: it leaves as soon as the
+	 * next record might not fit. */
+	if (b->n >= b->o.max_records || over_max_bytes(b, b->n + 1))
 		xw_batcher__flush(b);
 }
 
@@ -113,6 +151,17 @@ void xw_batcher__set_counters(struct xw_batcher *b,
 			      Xdpwatch__V1__InterfaceCounters **c, size_t n,
 			      uint64_t ringbuf_lost)
 {
+	Xdpwatch__V1__FeatureBatch only = XDPWATCH__V1__FEATURE_BATCH__INIT;
+
+	only.n_counters = n;
+	only.counters = c;
+	b->counters_bytes = xdpwatch__v1__feature_batch__get_packed_size(&only);
+	/* Records pending that would not fit beside them leave first. */
+	if (b->n && over_max_bytes(b, b->n)) {
+		b->ncounters = 0; /* superseded: cumulative, these are newer */
+		xw_batcher__flush(b);
+		b->counters_bytes = xdpwatch__v1__feature_batch__get_packed_size(&only);
+	}
 	b->counters = c;
 	b->ncounters = n;
 	b->ringbuf_lost = ringbuf_lost;
@@ -120,7 +169,9 @@ void xw_batcher__set_counters(struct xw_batcher *b,
 
 void xw_batcher__tick(struct xw_batcher *b, uint64_t now)
 {
-	if ((b->n && now - b->first_ms >= b->o.linger_ms) || b->ncounters)
+	/* now may be a little behind first_ms (another reading of the same
+	 * clock, through a double): that is not "linger_ms ago". */
+	if ((b->n && now >= b->first_ms + b->o.linger_ms) || b->ncounters)
 		xw_batcher__flush(b);
 }
 
@@ -176,6 +227,9 @@ int xw_batcher__flush(struct xw_batcher *b)
 
 	if (!b->n && !b->ncounters)
 		return 0;
+	/* Wall time of the boot clock now, not at start: the clock may have
+	 * been stepped since (NTP's first sync after boot). */
+	b->clock_offset_ns = xw_clock_offset_ns();
 	/* Records from several CPUs can be a little out of order. */
 	for (uint32_t i = 0; i < b->n; i++)
 		if (b->recs[i].ts_ns < base)
@@ -210,10 +264,18 @@ int xw_batcher__flush(struct xw_batcher *b)
 
 	len = xdpwatch__v1__feature_batch__get_packed_size(&batch);
 	if (len > b->buf_cap) {
-		/* Cannot happen with the bound above; refuse rather than overrun. */
+		/* Only counters of very many interfaces take us here. */
+		uint8_t *nb = realloc(b->buf, len);
+
+		if (nb) {
+			b->buf = nb;
+			b->buf_cap = len;
+		}
+	}
+	if (len > b->buf_cap) {
 		pr_err("batch of %u records packs to %zu bytes, over %zu", b->n,
 		       len, b->buf_cap);
-		err = -EMSGSIZE;
+		err = -ENOMEM;
 	} else {
 		xdpwatch__v1__feature_batch__pack(&batch, b->buf);
 		err = xw_producer__produce(b->producer, b->host_id,
@@ -229,6 +291,7 @@ int xw_batcher__flush(struct xw_batcher *b)
 	b->n = 0;
 	b->ncounters = 0;
 	b->counters = NULL;
+	b->counters_bytes = 0;
 	return err;
 }
 

@@ -190,8 +190,16 @@ int xw_producer__produce(struct xw_producer *p, const void *key,
 			 uint32_t records, const struct xw_kafka_header *hdrs,
 			 size_t nhdrs)
 {
-	rd_kafka_headers_t *h = rd_kafka_headers_new(nhdrs);
+	rd_kafka_headers_t *h;
 	rd_kafka_resp_err_t err;
+
+	if (!p->rk) {
+		/* The rebuild after a fatal error failed: nothing can go out. */
+		p->stats.msgs_failed++;
+		p->stats.records_failed += records;
+		return -ENOTCONN;
+	}
+	h = rd_kafka_headers_new(nhdrs);
 
 	for (size_t i = 0; i < nhdrs; i++)
 		rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value, -1);
@@ -224,6 +232,12 @@ void xw_producer__poll(struct xw_producer *p)
 {
 	char err[512];
 
+	if (!p->rk) {
+		/* A rebuild failed before: try again, once per poll. */
+		if (!producer_start(p, err, sizeof(err)))
+			pr_info("kafka: producer rebuilt");
+		return;
+	}
 	rd_kafka_poll(p->rk, 0);
 	if (!p->fatal)
 		return;
@@ -313,7 +327,8 @@ int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
 	rd_kafka_topic_partition_list_t *topics;
 	struct xw_consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char group[64], why[512];
+	static unsigned int seq; /* two readers in one process and second */
+	char group[80], why[512];
 	rd_kafka_resp_err_t e;
 
 	if (!c) {
@@ -321,8 +336,8 @@ int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
 		return -ENOMEM;
 	}
 	/* A group of its own: every reader sees every message. */
-	snprintf(group, sizeof(group), "xdpwatch-reader-%d-%ld", getpid(),
-		 (long)time(NULL));
+	snprintf(group, sizeof(group), "xdpwatch-reader-%d-%ld-%u", getpid(),
+		 (long)time(NULL), seq++);
 	if (conf_set(conf, "group.id", group, err, errlen) ||
 	    conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
 	    conf_set(conf, "auto.offset.reset",
