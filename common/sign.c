@@ -47,6 +47,8 @@ static int write_hex(const char *path, const uint8_t *buf, size_t len,
 		ret = xw_err(err, errlen, -EIO, "%s: short write", path);
 	if (close(fd) && !ret)
 		ret = xw_err(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	if (ret)
+		unlink(path); /* O_EXCL: ours, and half a key is no key */
 	sodium_memzero(hex, sizeof(hex));
 	return ret;
 }
@@ -94,7 +96,14 @@ int xw_keygen(const char *dir, const char *key_id, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/%s.pub", dir, key_id);
-	return write_hex(path, pk, sizeof(pk), 0644, err, errlen);
+	ret = write_hex(path, pk, sizeof(pk), 0644, err, errlen);
+	if (ret) {
+		/* A .key without its .pub would block the next try (-EEXIST)
+		 * and sign what no collector can verify: remove it. */
+		snprintf(path, sizeof(path), "%s/%s.key", dir, key_id);
+		unlink(path);
+	}
+	return ret;
 }
 
 int xw_signing_key_load(const char *path, struct xw_signing_key *k, char *err,
