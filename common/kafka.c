@@ -285,7 +285,13 @@ int xw_producer__flush(struct xw_producer *p, int timeout_ms)
 	if (!p->rk)
 		return -ENOTCONN;
 	err = rd_kafka_flush(p->rk, timeout_ms);
-	return err == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : 0;
+	if (err != RD_KAFKA_RESP_ERR__TIMED_OUT)
+		return 0;
+	/* Give up on what is left now, not at destroy: its failed delivery
+	 * reports are counted before the caller reads the final stats. */
+	rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(p->rk, 0);
+	return -ETIMEDOUT;
 }
 
 void xw_producer__destroy(struct xw_producer *p)

@@ -15,7 +15,11 @@
  *                            (e.g. idempotence sequence desync) the
  *                            producer is rebuilt, its queued messages
  *                            counted as failed
- *   xw_producer__flush(p, timeout_ms), xw_producer__destroy(p)
+ *   xw_producer__flush(p, timeout_ms)
+ *                            wait for every delivery report; at the
+ *                            timeout, purge what is left (counted failed)
+ *                            and return -ETIMEDOUT: the stats are final
+ *   xw_producer__destroy(p)
  *   xw_producer__stats(p)    cumulative counters
  *
  * A message carries how many records it holds, so delivered and failed

@@ -19,6 +19,9 @@ packages=(
 	# Kafka broker for tests, demo, benchmarks (scripts/kafka.sh: Maven
 	# fetches the jars; javac builds its small admin helper)
 	openjdk-17-jdk-headless maven
+	# an independent consumer for tests/integration/test_kafka.py: not our
+	# C code, and Python classes protoc generates from proto/
+	python3-confluent-kafka python3-protobuf protobuf-compiler
 )
 
 if [ "$(id -u)" -ne 0 ]; then

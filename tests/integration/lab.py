@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("XW_BUILD_DIR", os.path.join(ROOT, "build"))
 COLLECTOR = os.environ.get("XW_COLLECTOR", os.path.join(BUILD, "collector", "xdpwatch-collector"))
 CLI = os.environ.get("XW_CLI", os.path.join(BUILD, "cli", "xdpwatch"))
+KAFKA_SH = os.path.join(ROOT, "scripts", "kafka.sh")
 
 
 def run(cmd, check=True, timeout=60, **kw):
@@ -59,6 +60,9 @@ class Lab:
         run(["ip", "netns", "add", ns])
         self.namespaces.append(ns)
         self.sh(name, ["ip", "link", "set", "lo", "up"])
+        # No router lives in the lab: no router solicitations (by default
+        # resent forever with backoff), so none lands in an exact count.
+        self.sh(name, ["sysctl", "-qw", "net.ipv6.conf.default.router_solicitations=0"])
         return ns
 
     def link(self, a, a_if, b, b_if):
@@ -143,9 +147,9 @@ class Collector:
         with open(self.log_path) as f:
             return f.read()
 
-    def stop(self, sig=signal.SIGINT):
+    def stop(self, sig=signal.SIGINT, timeout=10):
         self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=10)
+        rc = self.proc.wait(timeout=timeout)
         self.log.close()
         return rc
 
@@ -181,3 +185,54 @@ def traffic(lab, ifname):
     """{(family, l4, action): packets} from the pinned counters."""
     stats = cli_json(lab, "-i", ifname, "stats")[0]
     return {(t["family"], t["l4"], t["action"]): t["packets"] for t in stats["traffic"]}, stats["events"]
+
+
+class Broker:
+    """The single-node Kafka broker of scripts/kafka.sh, on 127.0.0.1 at
+    XW_KAFKA_PORT with its data in XW_KAFKA_DATA (the script's defaults,
+    19092 and /var/lib/xdpwatch/kafka, when unset), so a developer can run
+    the tests against a broker of their own beside CI's.
+
+    Policy: ensure() starts the broker when it is not running; close() stops
+    it again only if ensure() found it stopped. A broker that was already
+    running (a developer's, another suite's) is left running, and brought
+    back up if a test stopped it; a run that started one leaves none behind.
+    stop() and start() (data kept) are for outage tests.
+    """
+
+    def __init__(self):
+        self.port = int(os.environ.get("XW_KAFKA_PORT", "19092"))
+        self.data = os.environ.get("XW_KAFKA_DATA", "/var/lib/xdpwatch/kafka")
+        self.bootstrap = "127.0.0.1:%d" % self.port
+        self.env = dict(os.environ, XW_KAFKA_PORT=str(self.port), XW_KAFKA_DATA=self.data)
+        self.was_running = None
+
+    def sh(self, *args, check=True, timeout=120):
+        return run([KAFKA_SH] + list(args), check=check, timeout=timeout, env=self.env)
+
+    def running(self):
+        return self.sh("status", check=False).returncode == 0
+
+    def ensure(self):
+        if self.was_running is None:
+            self.was_running = self.running()
+            atexit.register(self.close)
+        # The first start on a machine fetches the jars: minutes.
+        self.start()
+        return self
+
+    def start(self):
+        self.sh("start", timeout=900)
+
+    def stop(self):
+        self.sh("stop", timeout=120)
+
+    def close(self):
+        if self.was_running is None:
+            return
+        was, self.was_running = self.was_running, None
+        if was:
+            if not self.running():
+                self.start()
+        else:
+            self.stop()
