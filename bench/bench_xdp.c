@@ -15,9 +15,9 @@
  * Rows: an XDP_PASS-only program; xdpwatch with sampling off, 1:1000 and
  * 1:1 (0 rules); xdpwatch with 1,000, 10,000 and 100,000 deny rules
  * (sampling off) whose prefixes all miss the packet's source, then the same
- * with a packet whose source hits rule 1 (XDP_DROP); 100,000 rules packed
- * in one block that shares no trie node with the source (the walk's best
- * case, for contrast with the random set's); xdp-filter loaded by
+ * with a packet whose source hits rule 1 (XDP_DROP); 100,000 host rules
+ * packed in one block (all in the host hash, the trie empty: for contrast
+ * with the random set, a quarter of it in the trie); xdp-filter loaded by
  * its own tool on a veth in a namespace of ours, with 0, 1,000 and up to
  * 10,000 (its map size) source addresses, and its drop row.
  *
@@ -204,7 +204,8 @@ struct fam {
 	uint8_t drop_src[16]; /* is rule 1 */
 	uint8_t dst[16];
 	struct bench_pkt pass, drop;
-	int deny_fd;
+	int deny_fd; /* xw_deny_v4/v6: prefixes shorter than one address */
+	int host_fd; /* xw_deny_host_v4/v6: one address, exact match */
 	uint8_t (*rules)[16]; /* address of rule id i at [i - 1] */
 	size_t nrules;
 	uint64_t rng;
@@ -243,7 +244,8 @@ static void fam__init(struct fam *f, int family)
 /*
  * Rule id -> prefix. Ids 1..16 are host prefixes beside the test source
  * (rule 1 is the drop row's source; .8 differs from .9 in the last bit
- * only), so a miss walks the trie to its bottom. The rest are random: every
+ * only); in a trie they made a miss walk to its bottom, in the host hash
+ * they are one more entry. The rest are random: every
  * fourth a /24 (IPv4, anywhere) or /64 (IPv6, in 2001:db8::/32), the others
  * host prefixes. None covers the test source.
  */
@@ -288,7 +290,10 @@ static void rule__make(struct fam *f, size_t id, uint8_t *addr,
 	}
 }
 
-/* Add rules nrules+1..to to the deny trie; ids are the rule numbers. */
+/*
+ * Add rules nrules+1..to; ids are the rule numbers. As common/rules.c does:
+ * one-address rules go to the exact-match map, shorter prefixes to the trie.
+ */
 static int rules__fill(struct fam *f, size_t to, uint64_t expires_ns)
 {
 	struct xw_rule val = { .expires_ns = expires_ns,
@@ -309,8 +314,11 @@ static int rules__fill(struct fam *f, size_t to, uint64_t expires_ns)
 			key4.prefixlen = key6.prefixlen = plen;
 			memcpy(key4.addr, addr, 4);
 			memcpy(key6.addr, addr, 16);
-			if (!bpf_map_update_elem(f->deny_fd, key, &val,
-						 BPF_NOEXIST))
+			val.prefixlen = (uint8_t)plen;
+			if (!bpf_map_update_elem(plen == f->alen * 8 ?
+							 f->host_fd :
+							 f->deny_fd,
+						 key, &val, BPF_NOEXIST))
 				break;
 			if (errno != EEXIST) {
 				pr_err("deny_%s rule %zu: %s", f->name, id,
@@ -517,6 +525,20 @@ static int run_sampling(struct xdpwatch *skel, struct fam *fams,
 static int run_clustered(struct fam *fams, const struct bench_opts *o,
 			 uint64_t expires_ns);
 
+/* As xw_rules__add does before the first host rule: look in the maps. */
+static int host_rules_on(struct xdpwatch *skel)
+{
+	uint32_t one = 1;
+
+	for (uint32_t v = XW_IPVER_4; v <= XW_IPVER_6; v++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xw_deny_host_on),
+					&v, &one, BPF_ANY)) {
+			pr_err("xw_deny_host_on: %s", strerror(errno));
+			return -errno;
+		}
+	return 0;
+}
+
 static int run_xdpwatch(struct fam *fams, const struct bench_opts *o,
 			char *label_drop, size_t label_len)
 {
@@ -543,6 +565,8 @@ static int run_xdpwatch(struct fam *fams, const struct bench_opts *o,
 	prog_fd = bpf_program__fd(skel->progs.xdpwatch_main);
 	fams[0].deny_fd = bpf_map__fd(skel->maps.xw_deny_v4);
 	fams[1].deny_fd = bpf_map__fd(skel->maps.xw_deny_v6);
+	fams[0].host_fd = bpf_map__fd(skel->maps.xw_deny_host_v4);
+	fams[1].host_fd = bpf_map__fd(skel->maps.xw_deny_host_v6);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.xw_records),
 			      record_count, &recs, NULL);
 	if (!rb) {
@@ -568,6 +592,9 @@ static int run_xdpwatch(struct fam *fams, const struct bench_opts *o,
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	expires = (uint64_t)ts.tv_sec * 1000000000ULL +
 		  (uint64_t)ts.tv_nsec + RULE_TTL_NS;
+	err = host_rules_on(skel);
+	if (err)
+		goto out;
 	for (size_t s = 0; s < sizeof(rule_steps) / sizeof(rule_steps[0]);
 	     s++) {
 		char label[48];
@@ -598,8 +625,8 @@ out:
 /*
  * 100,000 rules in one block far from the source: 198.18.0.0/15 host
  * prefixes (v6: 2001:db8:ffff::/96), in a second instance of the program
- * so the random set stays as it is. The trie's root already disagrees with
- * the source, so the walk stops there.
+ * so the random set stays as it is. All are host rules: the miss is one
+ * hash lookup and an empty trie.
  */
 static int run_clustered(struct fam *fams, const struct bench_opts *o,
 			 uint64_t expires_ns)
@@ -617,6 +644,8 @@ static int run_clustered(struct fam *fams, const struct bench_opts *o,
 	}
 	err = xw_config__write(bpf_map__fd(skel->maps.xw_config), 0,
 			       UINT32_MAX);
+	if (!err)
+		err = host_rules_on(skel);
 	for (uint32_t i = 0; i < RULES_MAX && !err; i++) {
 		struct xw_lpm_v4 k4 = { .prefixlen = 32,
 					.addr = { 198, 18, 0, 0 } };
@@ -629,10 +658,13 @@ static int run_clustered(struct fam *fams, const struct bench_opts *o,
 		inet_pton(AF_INET6, "2001:db8:ffff::", k6.addr);
 		memcpy(k6.addr + 12, &be, 4);
 		val.rule_id = i + 1;
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xw_deny_v4),
-					&k4, &val, BPF_NOEXIST) ||
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.xw_deny_v6),
-					&k6, &val, BPF_NOEXIST)) {
+		val.prefixlen = 32;
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.xw_deny_host_v4),
+					  &k4, &val, BPF_NOEXIST);
+		val.prefixlen = 128;
+		if (err || bpf_map_update_elem(
+				   bpf_map__fd(skel->maps.xw_deny_host_v6), &k6,
+				   &val, BPF_NOEXIST)) {
 			err = -errno;
 			pr_err("clustered rule %u: %s", i + 1, strerror(-err));
 		}

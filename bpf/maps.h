@@ -39,7 +39,44 @@ struct {
 	__uint(max_entries, 4 << 20);
 } xw_records SEC(".maps");
 
-/* Deny rules by source prefix. */
+/*
+ * Deny rules on one address (/32, /128), by exact match. Looked up before
+ * the tries, which hold the shorter prefixes: a hash lookup costs the same
+ * however many rules there are, where a trie miss walks deeper as rules
+ * are added, and most rules the detector writes name one source. Keys are
+ * the LPM keys with prefixlen 32 or 128, so one key serves both lookups.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xw_lpm_v4);
+	__type(value, struct xw_rule);
+} xw_deny_host_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xw_lpm_v6);
+	__type(value, struct xw_rule);
+} xw_deny_host_v6 SEC(".maps");
+
+/*
+ * Whether xw_deny_host_v4/v6 may hold a rule, by enum xw_ipver: user space
+ * sets the entry to 1 before it first writes a host rule of that family and
+ * never clears it (clearing would race a concurrent add). Until then the
+ * program skips the exact-match lookup, whose hashing costs about 20 ns a
+ * packet on the test VM, on interfaces that have no host rule.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_IPVER_COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} xw_deny_host_on SEC(".maps");
+
+/* Deny rules by source prefix, shorter than one address. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, XW_MAX_RULES);

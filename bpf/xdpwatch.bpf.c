@@ -3,7 +3,9 @@
  * xdpwatch.bpf.c - the XDP program: parse, match rules, count, sample.
  *
  * Per packet, in this order:
- *   1. parse (parse.h); errors are counted by reason and never drop
+ *   1. parse (parse.h): the inlined fast path, or for IPv6 extension
+ *      headers and tunnels the global parser; errors are counted by reason
+ *      and never drop
  *   2. deny lookup by source prefix; only on a hit: L4 qualifier, expiry
  *      (enforced here, not by the collector), then the allowlist
  *   3. one per-CPU traffic counter (exact, whatever the sampling)
@@ -29,15 +31,6 @@ static __always_inline void event_count(__u32 ev)
 		*n += 1;
 }
 
-/* Source-prefix lookup in a v4 or v6 trie, chosen by the packet's family.
- * The v6 key's first eight bytes are laid out as the v4 key, so one key
- * serves both tries. */
-static __always_inline void *src_lookup(const struct pkt *p, void *map_v4,
-					void *map_v6, struct xw_lpm_v6 *key)
-{
-	return bpf_map_lookup_elem(p->ipver == XW_IPVER_4 ? map_v4 : map_v6, key);
-}
-
 static __always_inline bool rule_l4_matches(const struct xw_rule *rule,
 					    const struct pkt *p)
 {
@@ -51,20 +44,35 @@ static __always_inline bool rule_l4_matches(const struct xw_rule *rule,
 }
 
 /*
- * The longest live rule whose L4 qualifier matches. A longer rule that does
- * not apply sends the search on to shorter prefixes, at most
- * XW_RULE_FALLBACKS times; the common packet makes one lookup.
+ * The longest live rule whose L4 qualifier matches: first the exact-match
+ * host rule (host: xw_deny_host_v4 or _v6), then the trie of shorter
+ * prefixes (deny: xw_deny_v4 or _v6). A rule that does not apply sends the
+ * search on to shorter prefixes in the trie, at most XW_RULE_FALLBACKS
+ * times; the common packet makes one lookup in each. The v6 key's first
+ * eight bytes are laid out as the v4 key, so one key serves all four maps.
  */
-static __always_inline struct xw_rule *rule_find(struct pkt *p)
+static __always_inline struct xw_rule *rule_find(struct pkt *p, void *host,
+						 void *deny, __u32 full_len)
 {
-	struct xw_lpm_v6 key = { .prefixlen = p->ipver == XW_IPVER_4 ? 32 : 128 };
+	struct xw_lpm_v6 key = { .prefixlen = full_len };
+	__u32 ipver = p->ipver, *host_on;
 	struct xw_rule *rule;
 	__u64 now = 0;
 	int i;
 
+	/* Hashing the key costs more than this check; skip the lookup on an
+	 * interface that has never had a host rule of this family. */
+	host_on = bpf_map_lookup_elem(&xw_deny_host_on, &ipver);
+	if (!host_on || !*host_on)
+		host = NULL;
 	__builtin_memcpy(key.addr, p->rec.saddr, 16);
 	for (i = 0; i <= XW_RULE_FALLBACKS; i++) {
-		rule = src_lookup(p, &xw_deny_v4, &xw_deny_v6, &key);
+		/* key.prefixlen is full_len on the first pass only. */
+		rule = NULL;
+		if (!i && host)
+			rule = bpf_map_lookup_elem(host, &key);
+		if (!rule)
+			rule = bpf_map_lookup_elem(deny, &key);
 		if (!rule)
 			return NULL;
 		if (!rule_l4_matches(rule, p)) {
@@ -83,21 +91,23 @@ static __always_inline struct xw_rule *rule_find(struct pkt *p)
 	return NULL;
 }
 
-/* Decide the action for an IP packet; rec.rule_id is set when a rule hit. */
-static __always_inline __u32 rules_apply(struct pkt *p)
+/* rules_apply() for one family's deny maps and allowlist trie. */
+static __always_inline __u32 rules_apply_fam(struct pkt *p, void *host,
+					     void *deny, void *allow,
+					     __u32 full_len)
 {
-	struct xw_lpm_v6 key = { .prefixlen = p->ipver == XW_IPVER_4 ? 32 : 128 };
+	struct xw_lpm_v6 key = { .prefixlen = full_len };
 	struct xw_counter *hits;
 	struct xw_rule *rule;
 	__u32 id;
 
-	rule = rule_find(p);
+	rule = rule_find(p, host, deny, full_len);
 	if (!rule)
 		return XW_ACT_PASS;
 	id = rule->rule_id;
 	p->rec.rule_id = id;
 	__builtin_memcpy(key.addr, p->rec.saddr, 16);
-	if (src_lookup(p, &xw_allow_v4, &xw_allow_v6, &key))
+	if (bpf_map_lookup_elem(allow, &key))
 		return XW_ACT_ALLOW;
 
 	hits = bpf_map_lookup_elem(&xw_rule_stats, &id);
@@ -106,6 +116,22 @@ static __always_inline __u32 rules_apply(struct pkt *p)
 		hits->bytes += p->rec.pkt_len;
 	}
 	return rule->action == XW_RULE_MONITOR ? XW_ACT_MONITOR : XW_ACT_DROP;
+}
+
+/*
+ * Decide the action for an IP packet; rec.rule_id is set when a rule hit.
+ * One copy per family, each with constant maps, rather than one copy with
+ * the map chosen at run time: the verifier turns a lookup in a constant
+ * trie into a direct call of the trie's lookup, where a chosen one goes
+ * through the generic helper's indirect call (a ns or two a packet).
+ */
+static __always_inline __u32 rules_apply(struct pkt *p)
+{
+	if (p->ipver == XW_IPVER_4)
+		return rules_apply_fam(p, &xw_deny_host_v4, &xw_deny_v4,
+				       &xw_allow_v4, 32);
+	return rules_apply_fam(p, &xw_deny_host_v6, &xw_deny_v6, &xw_allow_v6,
+			       128);
 }
 
 /* Sampled path only: stamp the parsed record and queue it for the drain. */
@@ -146,7 +172,14 @@ int xdpwatch_main(struct xdp_md *ctx)
 	int err;
 
 	p.rec.pkt_len = ctx->data_end - ctx->data;
-	err = xw_parse(ctx, &p, &inner);
+	err = xw_parse_fast(ctx, &p);
+	if (err == XW_PARSE_SLOW) {
+		/* IPv6 extension headers or a tunnel: start again on the
+		 * global parser, from the state it expects. */
+		__builtin_memset(&p, 0, sizeof(p));
+		p.rec.pkt_len = ctx->data_end - ctx->data;
+		err = xw_parse(ctx, &p, &inner);
+	}
 	if (err) {
 		event_count(err);
 		p.rec.flags |= XW_REC_PARSE_ERROR;

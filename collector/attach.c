@@ -130,6 +130,9 @@ static int load(struct xw_iface *it, const struct xw_attach_opts *o)
 		.events = bpf_map__fd(it->skel->maps.xw_events),
 		.deny_v4 = bpf_map__fd(it->skel->maps.xw_deny_v4),
 		.deny_v6 = bpf_map__fd(it->skel->maps.xw_deny_v6),
+		.deny_host_v4 = bpf_map__fd(it->skel->maps.xw_deny_host_v4),
+		.deny_host_v6 = bpf_map__fd(it->skel->maps.xw_deny_host_v6),
+		.deny_host_on = bpf_map__fd(it->skel->maps.xw_deny_host_on),
 		.allow_v4 = bpf_map__fd(it->skel->maps.xw_allow_v4),
 		.allow_v6 = bpf_map__fd(it->skel->maps.xw_allow_v6),
 		.rule_stats = bpf_map__fd(it->skel->maps.xw_rule_stats),
@@ -362,7 +365,7 @@ int xw_iface__attach(struct xw_iface *it, const char *ifname,
 	return 0;
 }
 
-void xw_iface__detach(struct xw_iface *it)
+void xw_iface__unlink(struct xw_iface *it)
 {
 	/* With the pin gone, closing the last fd takes the program off. */
 	if (it->link_pinned)
@@ -371,6 +374,11 @@ void xw_iface__detach(struct xw_iface *it)
 	if (it->link_fd >= 0)
 		close(it->link_fd);
 	it->link_fd = -1;
+}
+
+void xw_iface__detach(struct xw_iface *it)
+{
+	xw_iface__unlink(it);
 	xdpwatch__destroy(it->skel);
 	it->skel = NULL;
 	if (it->lock_fd >= 0)

@@ -30,8 +30,11 @@ struct xw_maps {
 	int config;
 	int traffic;
 	int events;
-	int deny_v4;
+	int deny_v4; /* prefixes shorter than one address (LPM tries) */
 	int deny_v6;
+	int deny_host_v4; /* one-address rules (exact-match hashes) */
+	int deny_host_v6;
+	int deny_host_on; /* by enum xw_ipver: set before the first host rule */
 	int allow_v4;
 	int allow_v6;
 	int rule_stats;

@@ -52,7 +52,11 @@ static void prefix_from_key(int family, const union lpm_key *k,
 	}
 }
 
-/* Walk one LPM trie; cb gets each key. Stops at the first non-zero return. */
+/*
+ * Walk the keys of one map: an LPM trie, or a host-rule hash, whose keys
+ * have the LPM layout too. cb gets each key; stops at its first non-zero
+ * return.
+ */
 static int lpm_walk(int fd, int family,
 		    int (*cb)(int fd, int family, const union lpm_key *k,
 			      void *ctx),
@@ -70,6 +74,59 @@ static int lpm_walk(int fd, int family,
 		prev = &cur;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * The deny maps that may hold the rule for p; rules are written to the
+ * first. A one-address rule lives in the exact-match map (the program looks
+ * there before the trie); the trie comes second for one because maps
+ * pinned before the exact-match map existed may still hold it there, and
+ * the program still honours it. Returns how many fds were set.
+ */
+static int deny_fds(const struct xw_maps *m, const struct xw_prefix *p,
+		    int fds[2])
+{
+	bool v4 = p->family == AF_INET;
+	int trie = v4 ? m->deny_v4 : m->deny_v6;
+
+	if (p->len != (v4 ? 32 : 128)) {
+		fds[0] = trie;
+		return 1;
+	}
+	fds[0] = v4 ? m->deny_host_v4 : m->deny_host_v6;
+	fds[1] = trie;
+	return 2;
+}
+
+/* lpm_walk() over every deny map of both families. */
+static int deny_walk(const struct xw_maps *m,
+		     int (*cb)(int fd, int family, const union lpm_key *k,
+			       void *ctx),
+		     void *ctx)
+{
+	const struct {
+		int fd, family;
+	} maps[] = {
+		{ m->deny_host_v4, AF_INET },
+		{ m->deny_v4, AF_INET },
+		{ m->deny_host_v6, AF_INET6 },
+		{ m->deny_v6, AF_INET6 },
+	};
+	int err = 0;
+
+	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++)
+		err = lpm_walk(maps[i].fd, maps[i].family, cb, ctx);
+	return err;
+}
+
+/* Tell the program to look in the family's host map; set, never cleared. */
+static int deny_host_on(const struct xw_maps *m, int family)
+{
+	uint32_t idx = family == AF_INET ? XW_IPVER_4 : XW_IPVER_6, one = 1;
+
+	return bpf_map_update_elem(m->deny_host_on, &idx, &one, BPF_ANY) ?
+		       -errno :
+		       0;
 }
 
 struct allow_hit {
@@ -160,18 +217,18 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 		  const struct xw_rule_limits *limits, uint32_t *rule_id,
 		  char *err, size_t errlen)
 {
-	int fd = spec->src.family == AF_INET ? m->deny_v4 : m->deny_v6;
 	struct allow_hit allow = { .rule = &spec->src };
 	struct id_scan scan = { 0 };
 	char buf[XW_PREFIX_STRLEN], abuf[XW_PREFIX_STRLEN];
 	struct xw_rule rule = { 0 }, old;
 	union lpm_key key;
 	uint32_t id = 0;
-	int ret;
+	int fds[2], nfds, old_at = -1, ret;
 
 	ret = xw_rule_spec_validate(spec, limits, err, errlen);
 	if (ret)
 		return ret;
+	nfds = deny_fds(m, &spec->src, fds);
 	ret = xw_allow__foreach(m, allow_covers_cb, &allow);
 	if (ret < 0)
 		return xw_err(err, errlen, ret, "cannot read the allowlist: %s",
@@ -183,15 +240,16 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 			   xw_prefix_format(&allow.allow, abuf, sizeof(abuf)));
 
 	key_from_prefix(&spec->src, &key);
-	if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
+	for (int i = 0; i < nfds && old_at < 0; i++)
+		if (bpf_map_lookup_elem(fds[i], &key, &old) == 0)
+			old_at = i;
+	if (old_at >= 0) {
 		id = old.rule_id; /* a replacement keeps id and counters */
 	} else {
 		scan.used = calloc(XW_MAX_RULES / 8, 1);
 		if (!scan.used)
 			return -ENOMEM;
-		ret = lpm_walk(m->deny_v4, AF_INET, id_scan_cb, &scan);
-		if (!ret)
-			ret = lpm_walk(m->deny_v6, AF_INET6, id_scan_cb, &scan);
+		ret = deny_walk(m, id_scan_cb, &scan);
 		for (uint32_t i = 1; !ret && i < XW_MAX_RULES; i++) {
 			if (!(scan.used[i / 8] & (1 << (i % 8)))) {
 				id = i;
@@ -220,11 +278,23 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 	rule.sport = spec->sport;
 	rule.dport = spec->dport;
 	rule.prefixlen = spec->src.len;
-	if (bpf_map_update_elem(fd, &key, &rule, BPF_ANY)) {
+	/* The program must know to look before the rule is there. */
+	if (nfds == 2) {
+		ret = deny_host_on(m, spec->src.family);
+		if (ret)
+			return xw_err(err, errlen, ret,
+				      "cannot enable host rules: %s",
+				      strerror(-ret));
+	}
+	if (bpf_map_update_elem(fds[0], &key, &rule, BPF_ANY)) {
 		ret = -errno;
 		return xw_err(err, errlen, ret, "cannot write rule: %s",
 			   ret == -ENOSPC ? "deny map full" : strerror(-ret));
 	}
+	/* Replaced a host rule an older version left in the trie: the new one
+	 * in the host map is found first; drop the old so it is listed once. */
+	if (old_at > 0)
+		bpf_map_delete_elem(fds[old_at], &key);
 	if (rule_id)
 		*rule_id = id;
 	return 0;
@@ -232,11 +302,17 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src)
 {
-	int fd = src->family == AF_INET ? m->deny_v4 : m->deny_v6;
+	int fds[2], nfds = deny_fds(m, src, fds), ret = -ENOENT;
 	union lpm_key key;
 
 	key_from_prefix(src, &key);
-	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	for (int i = 0; i < nfds; i++) {
+		if (bpf_map_delete_elem(fds[i], &key) == 0)
+			ret = 0;
+		else if (errno != ENOENT && ret == -ENOENT)
+			ret = -errno;
+	}
+	return ret;
 }
 
 struct rule_walk {
@@ -266,9 +342,8 @@ int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx)
 {
 	struct rule_walk w = { .m = m, .cb = cb, .ctx = ctx,
 			       .now = xw_boottime_ns() };
-	int err = lpm_walk(m->deny_v4, AF_INET, rule_walk_cb, &w);
 
-	return err ? err : lpm_walk(m->deny_v6, AF_INET6, rule_walk_cb, &w);
+	return deny_walk(m, rule_walk_cb, &w);
 }
 
 struct expired {
@@ -305,17 +380,20 @@ int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
 	/* Collect first: deleting under bpf_map_get_next_key restarts walks. */
 	err = xw_rules__foreach(m, expired_collect, &e);
 	for (size_t i = 0; !err && i < e.n; i++) {
-		int fd = e.v[i].src.family == AF_INET ? m->deny_v4 : m->deny_v6;
+		int fds[2], nfds = deny_fds(m, &e.v[i].src, fds);
 		struct xw_rule now;
 		union lpm_key key;
+		bool gone = false;
 
 		/* A rule renewed since the walk keeps its prefix: leave it. The
 		 * window between this check and the delete is the CLI racing
 		 * the collector on one prefix within microseconds. */
 		key_from_prefix(&e.v[i].src, &key);
-		if (bpf_map_lookup_elem(fd, &key, &now) ||
-		    now.expires_ns != e.v[i].rule.expires_ns ||
-		    bpf_map_delete_elem(fd, &key))
+		for (int f = 0; f < nfds && !gone; f++)
+			gone = !bpf_map_lookup_elem(fds[f], &key, &now) &&
+			       now.expires_ns == e.v[i].rule.expires_ns &&
+			       !bpf_map_delete_elem(fds[f], &key);
+		if (!gone)
 			continue;
 		removed++;
 		if (cb)

@@ -18,7 +18,10 @@
  *                                     that validate before they touch maps
  *
  * Expiry is absolute CLOCK_BOOTTIME ns in the map, so the XDP program
- * enforces it without any daemon.
+ * enforces it without any daemon. A /32 or /128 rule is kept in the
+ * family's exact-match map (xw_deny_host_v4/v6, flagged on in
+ * xw_deny_host_on before the first), shorter prefixes in the LPM trie;
+ * callers see one set of rules either way.
  */
 #ifndef XW_RULES_H
 #define XW_RULES_H

@@ -375,12 +375,24 @@ void xwt_deny_add(struct xwt_env *env, const char *prefix,
 	struct xw_lpm_v4 k4 = { 0 };
 	struct xw_lpm_v6 k6 = { 0 };
 	int v6 = lpm_key(prefix, &k4, &k6);
-	int fd = bpf_map__fd(v6 ? env->skel->maps.xw_deny_v6 :
-				  env->skel->maps.xw_deny_v4);
 	struct xw_rule r = *rule;
+	uint32_t ipver = v6 ? XW_IPVER_6 : XW_IPVER_4, one = 1;
+	int fd;
 
-	/* As common/rules.c does: the value repeats its key's length. */
+	/* As common/rules.c does: the value repeats its key's length, and a
+	 * one-address rule goes to the exact-match map, flagged on first. */
 	r.prefixlen = (uint8_t)(v6 ? k6.prefixlen : k4.prefixlen);
+	if (r.prefixlen == (v6 ? 128 : 32)) {
+		assert_int_equal(bpf_map_update_elem(
+					 bpf_map__fd(env->skel->maps.xw_deny_host_on),
+					 &ipver, &one, BPF_ANY),
+				 0);
+		fd = bpf_map__fd(v6 ? env->skel->maps.xw_deny_host_v6 :
+				      env->skel->maps.xw_deny_host_v4);
+	} else {
+		fd = bpf_map__fd(v6 ? env->skel->maps.xw_deny_v6 :
+				      env->skel->maps.xw_deny_v4);
+	}
 	assert_int_equal(bpf_map_update_elem(fd, v6 ? (void *)&k6 :
 						      (void *)&k4,
 					     &r, BPF_ANY),
@@ -416,6 +428,17 @@ void xwt_rules_clear(struct xwt_env *env)
 {
 	map_clear(env->skel->maps.xw_deny_v4);
 	map_clear(env->skel->maps.xw_deny_v6);
+	map_clear(env->skel->maps.xw_deny_host_v4);
+	map_clear(env->skel->maps.xw_deny_host_v6);
+	for (uint32_t v = 0; v < XW_IPVER_COUNT; v++) {
+		uint32_t off = 0;
+
+		/* Back to "no host rule yet": the next add must flag it. */
+		assert_int_equal(bpf_map_update_elem(
+					 bpf_map__fd(env->skel->maps.xw_deny_host_on),
+					 &v, &off, BPF_ANY),
+				 0);
+	}
 	map_clear(env->skel->maps.xw_allow_v4);
 	map_clear(env->skel->maps.xw_allow_v6);
 }
