@@ -14,9 +14,12 @@
  *       interface that carries someone else's XDP program, else create a
  *       link in the requested mode (auto: native, generic as fallback)
  *       and pin it
- *   xw_iface__detach(it)   unpin and close the link (the program leaves
- *                          the interface), keep the maps pinned so rules
- *                          and counters outlive a restart, unlock
+ *   xw_iface__unlink(it)   unpin and close the link: the program leaves
+ *                          the interface, no record is written any more,
+ *                          and the ring buffer can be drained to the end
+ *   xw_iface__detach(it)   unlink if not done, free the program, keep the
+ *                          maps pinned so rules and counters outlive a
+ *                          restart, unlock
  *
  * Errors are returned as negative errno and logged here, once.
  */
@@ -68,6 +71,7 @@ extern const char *const xw_mode_names[]; /* NULL-terminated, enum order */
 
 int xw_iface__attach(struct xw_iface *it, const char *ifname,
 		     const struct xw_attach_opts *opts);
+void xw_iface__unlink(struct xw_iface *it);
 void xw_iface__detach(struct xw_iface *it);
 
 #endif /* XW_ATTACH_H */

@@ -400,6 +400,10 @@ static int run(const struct collector_cfg *cfg)
 			last_stats = t;
 		}
 	}
+	/* Off the interfaces first, so the last drain is the last record:
+	 * nothing sampled while Kafka flushes goes uncounted. */
+	for (int i = 0; i < n; i++)
+		xw_iface__unlink(&ifaces[i]);
 	if (rb)
 		ring_buffer__consume(rb);
 	if (batcher) {
