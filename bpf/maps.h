@@ -110,6 +110,16 @@ struct {
 	__type(value, __u8);
 } xw_allow_v6 SEC(".maps");
 
+/* Which verdict each rule id >= XW_RULE_ID_VERDICT_BASE holds; user space
+ * only (the collector's memory across restarts). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XW_MAX_RULES / 2);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xw_verdict_slot);
+} xw_verdict_ids SEC(".maps");
+
 /* Packets and bytes each rule acted on (drop or monitor), by rule id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

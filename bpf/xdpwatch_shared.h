@@ -200,7 +200,32 @@ struct xw_rule {
 	__u16 sport; /* TCP/UDP source port, 0 any */
 	__u16 dport; /* TCP/UDP destination port, 0 any */
 	__u8 prefixlen; /* of the key this value is stored under */
-	__u8 pad[5];
+	__u8 origin; /* enum xw_rule_origin: who may change or remove it */
+	__u8 pad[4];
+};
+
+enum xw_rule_origin {
+	XW_ORIGIN_LOCAL = 0, /* xdpwatch rule add, on this host */
+	XW_ORIGIN_VERDICT = 1, /* a verdict from the topic, by the collector */
+};
+
+/*
+ * Rule ids: local rules take the lower half, verdicts the upper, so the
+ * CLI and the collector never hand out the same id.
+ */
+#define XW_RULE_ID_VERDICT_BASE (XW_MAX_RULES / 2)
+
+/*
+ * Which verdict a rule id holds (xw_verdict_ids, by rule id): what lets a
+ * restarted collector find the rules it wrote, keep those the topic still
+ * wants and remove the rest. Not read by the XDP program.
+ */
+struct xw_verdict_slot {
+	char rule_id[64]; /* the verdict's rule id (the Kafka key) */
+	__u64 version;
+	struct xw_lpm_v6 key; /* where the rule sits: prefixlen, address */
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
 };
 
 /* Shorter prefixes tried after a rule that does not apply. */
@@ -229,6 +254,8 @@ enum xw_refusal {
 	XW_REFUSE_ALLOWLISTED, /* source inside the allowlist */
 	XW_REFUSE_BUDGET, /* over the configured rule budget */
 	XW_REFUSE_MAP_FULL, /* the kernel map refused the entry */
+	XW_REFUSE_CONFLICT, /* another live rule holds the same source prefix */
+	XW_REFUSE_UNSUPPORTED, /* a match this collector cannot enforce yet */
 	XW_REFUSE_COUNT
 };
 
@@ -243,6 +270,7 @@ struct xw_config {
 #ifndef __bpf__
 _Static_assert(sizeof(struct xw_record) == 80, "xw_record layout");
 _Static_assert(sizeof(struct xw_rule) == 24, "xw_rule layout");
+_Static_assert(sizeof(struct xw_verdict_slot) == 96, "xw_verdict_slot layout");
 _Static_assert(sizeof(struct xw_config) == 16, "xw_config layout");
 _Static_assert(sizeof(struct xw_lpm_v4) == 8, "xw_lpm_v4 layout");
 _Static_assert(sizeof(struct xw_lpm_v6) == 20, "xw_lpm_v6 layout");

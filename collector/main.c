@@ -28,6 +28,7 @@
 #include "pinned.h"
 #include "record_json.h"
 #include "rules.h"
+#include "verdicts.h"
 
 #define MAX_IFACES XW_CFG_LIST_MAX
 
@@ -52,6 +53,11 @@ struct collector_cfg {
 	int64_t batch_linger_ms;
 	int64_t counters_interval_ms;
 	int64_t kafka_check_ms;
+	char trusted_keys[XW_CFG_STR_MAX];
+	char verdicts_topic[XW_CFG_STR_MAX];
+	struct xw_cfg_list host_groups;
+	int64_t verdict_max_ttl_s;
+	int64_t rule_budget;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -98,6 +104,16 @@ static const struct xw_opt collector_opts[] = {
 	  .help = "longest the oldest record waits for its batch" },
 	{ "counters_interval_ms", XW_OPT_INT, OFF(counters_interval_ms), 100,
 	  3600000, "1000", .help = "how often batches carry the exact counters" },
+	{ "trusted_keys", XW_OPT_STRING, OFF(trusted_keys), .def = "",
+	  .help = "folder of <key id>.pub files; set, the collector applies the signed verdicts on verdicts_topic (needs kafka)" },
+	{ "verdicts_topic", XW_OPT_STRING, OFF(verdicts_topic),
+	  .def = "xdpwatch.verdicts.v1", .help = "the compacted verdict topic" },
+	{ "host_groups", XW_OPT_LIST, OFF(host_groups), .def = "",
+	  .help = "groups this host belongs to, for verdicts that target groups" },
+	{ "verdict_max_ttl_s", XW_OPT_INT, OFF(verdict_max_ttl_s), 1, 31536000,
+	  "86400", .help = "verdicts with a longer TTL are refused" },
+	{ "rule_budget", XW_OPT_INT, OFF(rule_budget), 1, XW_MAX_RULES / 2,
+	  "10000", .help = "live verdict rules at most; more are refused" },
 	{ "kafka_check_ms", XW_OPT_INT, OFF(kafka_check_ms), 0, 600000, "10000",
 	  .help = "at start, wait this long for the brokers to answer and the topic to exist, else refuse to start; 0 skips the check" },
 	XW_OPT_END,
@@ -142,7 +158,8 @@ struct stats_prev {
 
 static void stats_print(const struct xw_iface *ifaces, int n,
 			struct stats_prev *prev, double secs,
-			const struct xw_output *out, struct xw_producer *producer)
+			const struct xw_output *out, struct xw_producer *producer,
+			const struct xw_verdicts *verdicts)
 {
 	struct xw_counters c;
 	struct xw_totals t;
@@ -182,6 +199,24 @@ static void stats_print(const struct xw_iface *ifaces, int n,
 			(unsigned long long)ps->records_queue_full,
 			(unsigned long long)ps->queue_len,
 			(unsigned long long)ps->fatal_restarts);
+	}
+	if (verdicts) {
+		const struct xw_verdicts_stats *vs = xw_verdicts__stats(verdicts);
+		char refused[512] = "";
+		size_t used = 0;
+
+		for (int r = 1; r < XW_REFUSE_COUNT && used < sizeof(refused); r++)
+			if (vs->refused[r])
+				used += snprintf(refused + used, sizeof(refused) - used,
+						 " %s=%llu", xw_refusal_name(r),
+						 (unsigned long long)vs->refused[r]);
+		pr_info("stats verdicts: %u live, %llu received, %llu applied, %llu withdrawn, %llu expired, %llu not for this host, refused:%s",
+			vs->live, (unsigned long long)vs->received,
+			(unsigned long long)vs->applied,
+			(unsigned long long)vs->withdrawn,
+			(unsigned long long)vs->expired,
+			(unsigned long long)vs->not_targeted,
+			*refused ? refused : " none");
 	}
 }
 
@@ -311,6 +346,7 @@ static int run(const struct collector_cfg *cfg)
 	struct xw_producer *producer = NULL;
 	struct xw_batcher *batcher = NULL;
 	struct xw_counters_pb *cpb = NULL;
+	struct xw_verdicts *verdicts = NULL;
 	Xdpwatch__V1__InterfaceCounters *cptrs[MAX_IFACES];
 	struct xw_output out;
 	struct xw_attach_opts ao = {
@@ -362,8 +398,25 @@ static int run(const struct collector_cfg *cfg)
 		for (int i = 0; i < n; i++)
 			dctx[i].batcher = batcher;
 	}
-	pr_info("watching %d interface%s, sampling 1:%lld; Ctrl-C to stop", n,
-		n == 1 ? "" : "s", (long long)cfg->sample_rate);
+	if (*cfg->trusted_keys) {
+		struct xw_verdicts_opts vo = {
+			.props = &cfg->kafka,
+			.topic = cfg->verdicts_topic,
+			.trusted_keys = cfg->trusted_keys,
+			.host_id = cfg->host_id,
+			.groups = &cfg->host_groups,
+			.max_ttl_s = (uint64_t)cfg->verdict_max_ttl_s,
+			.budget = (uint32_t)cfg->rule_budget,
+			.check_ms = (int)cfg->kafka_check_ms,
+		};
+
+		err = xw_verdicts__new(&verdicts, &vo, ifaces, n);
+		if (err)
+			goto cleanup;
+	}
+	pr_info("watching %d interface%s, %s%lld; Ctrl-C to stop", n,
+		n == 1 ? "" : "s", cfg->sample_rate ? "sampling 1:" : "no records, sample_rate ",
+		(long long)cfg->sample_rate);
 
 	last_stats = last_expire = last_counters = now_s();
 	while (!stop) {
@@ -380,6 +433,8 @@ static int run(const struct collector_cfg *cfg)
 		err = 0;
 		xw_output__flush(&out);
 
+		if (verdicts)
+			xw_verdicts__poll(verdicts);
 		t = now_s();
 		if (batcher) {
 			if ((t - last_counters) * 1000 >= (double)cfg->counters_interval_ms) {
@@ -395,7 +450,8 @@ static int run(const struct collector_cfg *cfg)
 		}
 		if (cfg->stats_interval_s &&
 		    t - last_stats >= (double)cfg->stats_interval_s) {
-			stats_print(ifaces, n, prev, t - last_stats, &out, producer);
+			stats_print(ifaces, n, prev, t - last_stats, &out, producer,
+				    verdicts);
 			out.clock_offset_ns = xw_clock_offset_ns();
 			last_stats = t;
 		}
@@ -414,9 +470,11 @@ static int run(const struct collector_cfg *cfg)
 			pr_warn("kafka: not everything was delivered within 10 s");
 	}
 	if (n)
-		stats_print(ifaces, n, prev, now_s() - last_stats, &out, producer);
+		stats_print(ifaces, n, prev, now_s() - last_stats, &out, producer,
+			    verdicts);
 
 cleanup:
+	xw_verdicts__free(verdicts);
 	xw_batcher__destroy(batcher);
 	xw_producer__destroy(producer);
 	free(cpb);
@@ -446,6 +504,10 @@ static int validate(struct collector_cfg *cfg)
 	if ((uint64_t)cfg->batch_max_records * XW_PB_RECORD_MAX > (uint64_t)cfg->batch_max_bytes &&
 	    cfg->batch_max_bytes < XW_PB_RECORD_MAX) {
 		pr_err("batch_max_bytes = %lld cannot hold one record", (long long)cfg->batch_max_bytes);
+		return -EINVAL;
+	}
+	if (*cfg->trusted_keys && !cfg->kafka.count) {
+		pr_err("trusted_keys is set but kafka.bootstrap.servers is not: verdicts come from Kafka");
 		return -EINVAL;
 	}
 	if (bytes & (bytes - 1) || bytes % getpagesize()) {

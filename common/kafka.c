@@ -320,10 +320,17 @@ int xw_producer__inject_fatal(struct xw_producer *p)
 	return err ? -EINVAL : 0;
 }
 
+#define XW_CONSUMER_MAX_PARTITIONS 256
+
 struct xw_consumer {
 	rd_kafka_t *rk;
 	rd_kafka_message_t *last;
 	char schema[128];
+	/* new_all only: per partition, next offset to read and the end
+	 * offset at start */
+	int npart;
+	int64_t next[XW_CONSUMER_MAX_PARTITIONS];
+	int64_t end[XW_CONSUMER_MAX_PARTITIONS];
 };
 
 int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
@@ -402,6 +409,8 @@ int xw_consumer__next(struct xw_consumer *c, int timeout_ms,
 			       -ENOENT :
 			       0;
 	}
+	if (c->last->partition >= 0 && c->last->partition < c->npart)
+		c->next[c->last->partition] = c->last->offset + 1;
 	memset(msg, 0, sizeof(*msg));
 	msg->key = c->last->key;
 	msg->keylen = c->last->key_len;
@@ -416,6 +425,86 @@ int xw_consumer__next(struct xw_consumer *c, int timeout_ms,
 		msg->schema = c->schema;
 	}
 	return 1;
+}
+
+int xw_consumer__new_all(struct xw_consumer **out, const struct xw_cfg_kv *props,
+			 const char *topic, int timeout_ms, char *err,
+			 size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = NULL;
+	struct xw_consumer *c;
+	rd_kafka_resp_err_t e;
+	int ret;
+
+	/* A consumer needs a group.id even when it only assigns. */
+	ret = xw_consumer__new(&c, props, topic, true, err, errlen);
+	if (ret)
+		return ret;
+	rd_kafka_unsubscribe(c->rk);
+	rkt = rd_kafka_topic_new(c->rk, topic, NULL);
+	e = rkt ? rd_kafka_metadata(c->rk, 0, rkt, &md, timeout_ms) :
+		  rd_kafka_last_error();
+	if (!e && (md->topic_cnt != 1 || md->topics[0].err))
+		e = md->topic_cnt ? md->topics[0].err :
+				    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+	if (e) {
+		snprintf(err, errlen, "topic %s: %s", topic, rd_kafka_err2str(e));
+		ret = e == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : -ENOENT;
+		goto out;
+	}
+	c->npart = md->topics[0].partition_cnt;
+	if (c->npart > XW_CONSUMER_MAX_PARTITIONS) {
+		snprintf(err, errlen, "topic %s has %d partitions, more than %d",
+			 topic, c->npart, XW_CONSUMER_MAX_PARTITIONS);
+		ret = -E2BIG;
+		goto out;
+	}
+	parts = rd_kafka_topic_partition_list_new(c->npart);
+	for (int i = 0; i < c->npart; i++) {
+		int64_t lo, hi;
+
+		e = rd_kafka_query_watermark_offsets(c->rk, topic, i, &lo, &hi,
+						     timeout_ms);
+		if (e) {
+			snprintf(err, errlen, "topic %s partition %d: %s", topic, i,
+				 rd_kafka_err2str(e));
+			ret = -EIO;
+			goto out;
+		}
+		c->next[i] = lo;
+		c->end[i] = hi;
+		rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
+	}
+	e = rd_kafka_assign(c->rk, parts);
+	if (e) {
+		snprintf(err, errlen, "cannot assign %s: %s", topic,
+			 rd_kafka_err2str(e));
+		ret = -EIO;
+	}
+out:
+	if (parts)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (rkt)
+		rd_kafka_topic_destroy(rkt);
+	if (ret)
+		xw_consumer__destroy(c);
+	else
+		*out = c;
+	return ret;
+}
+
+bool xw_consumer__caught_up(const struct xw_consumer *c)
+{
+	/* Compaction leaves holes in offsets: compare, never count. */
+	for (int i = 0; i < c->npart; i++)
+		if (c->next[i] < c->end[i])
+			return false;
+	return true;
 }
 
 void xw_consumer__destroy(struct xw_consumer *c)

@@ -93,6 +93,16 @@ int xw_consumer__new(struct xw_consumer **c, const struct xw_cfg_kv *props,
 		     size_t errlen);
 int xw_consumer__next(struct xw_consumer *c, int timeout_ms,
 		      struct xw_kafka_msg *msg);
+/*
+ * A reader of every partition of a topic with no consumer group (each
+ * collector must see every verdict), from the beginning. caught_up turns
+ * true once it has read up to the end offsets the topic had when it was
+ * created: what a compacted topic said at start.
+ */
+int xw_consumer__new_all(struct xw_consumer **c, const struct xw_cfg_kv *props,
+			 const char *topic, int timeout_ms, char *err,
+			 size_t errlen);
+bool xw_consumer__caught_up(const struct xw_consumer *c);
 void xw_consumer__destroy(struct xw_consumer *c);
 
 /* For tests: make the next poll see a fatal error, as librdkafka would. */

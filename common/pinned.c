@@ -25,7 +25,7 @@ const char *const xw_map_pin_names[] = {
 	"xw_config",	   "xw_traffic",      "xw_events",
 	"xw_deny_v4",	   "xw_deny_v6",      "xw_deny_host_v4",
 	"xw_deny_host_v6", "xw_deny_host_on", "xw_allow_v4",
-	"xw_allow_v6",	   "xw_rule_stats",
+	"xw_allow_v6",	   "xw_rule_stats",   "xw_verdict_ids",
 };
 const size_t xw_map_pin_count =
 	sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]);

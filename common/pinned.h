@@ -38,6 +38,7 @@ struct xw_maps {
 	int allow_v4;
 	int allow_v6;
 	int rule_stats;
+	int verdict_ids; /* rule id -> struct xw_verdict_slot */
 };
 
 /* Pin file name of each map above, in the order of struct xw_maps. */

@@ -213,91 +213,178 @@ static int zero_rule_stats(const struct xw_maps *m, uint32_t id)
 	return err;
 }
 
-int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
-		  const struct xw_rule_limits *limits, uint32_t *rule_id,
-		  char *err, size_t errlen)
+/* Refuse a rule that the allowlist would always override. */
+static int allow_check(const struct xw_maps *m, const struct xw_prefix *src,
+		       char *err, size_t errlen)
 {
-	struct allow_hit allow = { .rule = &spec->src };
-	struct id_scan scan = { 0 };
+	struct allow_hit allow = { .rule = src };
 	char buf[XW_PREFIX_STRLEN], abuf[XW_PREFIX_STRLEN];
-	struct xw_rule rule = { 0 }, old;
-	union lpm_key key;
-	uint32_t id = 0;
-	int fds[2], nfds, old_at = -1, ret;
+	int ret = xw_allow__foreach(m, allow_covers_cb, &allow);
 
-	ret = xw_rule_spec_validate(spec, limits, err, errlen);
-	if (ret)
-		return ret;
-	nfds = deny_fds(m, &spec->src, fds);
-	ret = xw_allow__foreach(m, allow_covers_cb, &allow);
 	if (ret < 0)
 		return xw_err(err, errlen, ret, "cannot read the allowlist: %s",
-			   strerror(-ret));
+			      strerror(-ret));
 	if (allow.found)
 		return xw_err(err, errlen, -EPERM,
-			   "%s lies inside allowlisted %s and would never act",
-			   xw_prefix_format(&spec->src, buf, sizeof(buf)),
-			   xw_prefix_format(&allow.allow, abuf, sizeof(abuf)));
+			      "%s lies inside allowlisted %s and would never act",
+			      xw_prefix_format(src, buf, sizeof(buf)),
+			      xw_prefix_format(&allow.allow, abuf, sizeof(abuf)));
+	return 0;
+}
 
-	key_from_prefix(&spec->src, &key);
+/* The lowest local rule id no rule uses; counts rules into *count. */
+static int local_id_alloc(const struct xw_maps *m, uint32_t *id,
+			  uint32_t *count)
+{
+	struct id_scan scan = { 0 };
+	int ret;
+
+	scan.used = calloc(XW_MAX_RULES / 8, 1);
+	if (!scan.used)
+		return -ENOMEM;
+	ret = deny_walk(m, id_scan_cb, &scan);
+	*id = 0;
+	for (uint32_t i = 1; !ret && i < XW_RULE_ID_VERDICT_BASE; i++) {
+		if (!(scan.used[i / 8] & (1 << (i % 8)))) {
+			*id = i;
+			break;
+		}
+	}
+	free(scan.used);
+	*count = scan.count;
+	return ret;
+}
+
+/*
+ * Write rule under src's key, in the host map or the trie. A rule of
+ * another id already there is replaced only when replace_other says so;
+ * a new id starts with zeroed hit counters.
+ */
+static int rule_write(const struct xw_maps *m, const struct xw_prefix *src,
+		      struct xw_rule *rule, bool replace_other, char *err,
+		      size_t errlen)
+{
+	char buf[XW_PREFIX_STRLEN];
+	struct xw_rule old;
+	union lpm_key key;
+	int fds[2], nfds, old_at = -1, ret;
+
+	nfds = deny_fds(m, src, fds);
+	key_from_prefix(src, &key);
 	for (int i = 0; i < nfds && old_at < 0; i++)
 		if (bpf_map_lookup_elem(fds[i], &key, &old) == 0)
 			old_at = i;
-	if (old_at >= 0) {
-		id = old.rule_id; /* a replacement keeps id and counters */
-	} else {
-		scan.used = calloc(XW_MAX_RULES / 8, 1);
-		if (!scan.used)
-			return -ENOMEM;
-		ret = deny_walk(m, id_scan_cb, &scan);
-		for (uint32_t i = 1; !ret && i < XW_MAX_RULES; i++) {
-			if (!(scan.used[i / 8] & (1 << (i % 8)))) {
-				id = i;
-				break;
-			}
-		}
-		free(scan.used);
+	if (old_at >= 0 && old.rule_id != rule->rule_id && !replace_other)
+		return xw_err(err, errlen, -EEXIST,
+			      "%s already holds rule %u (%s)",
+			      xw_prefix_format(src, buf, sizeof(buf)), old.rule_id,
+			      old.origin == XW_ORIGIN_VERDICT ? "from a verdict" :
+								"local");
+	if (old_at < 0 || old.rule_id != rule->rule_id) {
+		ret = zero_rule_stats(m, rule->rule_id);
 		if (ret)
-			return xw_err(err, errlen, ret, "cannot read rules: %s",
-				   strerror(-ret));
-		if (limits && limits->max_rules && scan.count >= limits->max_rules)
-			return xw_err(err, errlen, -ENOSPC,
-				   "rule budget of %u reached", limits->max_rules);
-		if (!id)
-			return xw_err(err, errlen, -ENOSPC, "no free rule id");
-		ret = zero_rule_stats(m, id);
-		if (ret)
-			return xw_err(err, errlen, ret, "cannot reset rule stats: %s",
-				   strerror(-ret));
+			return xw_err(err, errlen, ret,
+				      "cannot reset rule stats: %s", strerror(-ret));
 	}
-
-	rule.expires_ns = xw_boottime_ns() + spec->ttl_s * 1000000000ULL;
-	rule.rule_id = id;
-	rule.action = spec->action;
-	rule.l4_proto = spec->l4_proto;
-	rule.sport = spec->sport;
-	rule.dport = spec->dport;
-	rule.prefixlen = spec->src.len;
+	rule->prefixlen = src->len;
 	/* The program must know to look before the rule is there. */
 	if (nfds == 2) {
-		ret = deny_host_on(m, spec->src.family);
+		ret = deny_host_on(m, src->family);
 		if (ret)
 			return xw_err(err, errlen, ret,
 				      "cannot enable host rules: %s",
 				      strerror(-ret));
 	}
-	if (bpf_map_update_elem(fds[0], &key, &rule, BPF_ANY)) {
+	if (bpf_map_update_elem(fds[0], &key, rule, BPF_ANY)) {
 		ret = -errno;
 		return xw_err(err, errlen, ret, "cannot write rule: %s",
-			   ret == -ENOSPC ? "deny map full" : strerror(-ret));
+			      ret == -ENOSPC ? "deny map full" : strerror(-ret));
 	}
 	/* Replaced a host rule an older version left in the trie: the new one
 	 * in the host map is found first; drop the old so it is listed once. */
 	if (old_at > 0)
 		bpf_map_delete_elem(fds[old_at], &key);
-	if (rule_id)
-		*rule_id = id;
 	return 0;
+}
+
+int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
+		  const struct xw_rule_limits *limits, uint32_t *rule_id,
+		  char *err, size_t errlen)
+{
+	struct xw_rule rule = { 0 };
+	uint32_t count = 0;
+	int ret;
+
+	ret = xw_rule_spec_validate(spec, limits, err, errlen);
+	if (!ret)
+		ret = allow_check(m, &spec->src, err, errlen);
+	if (ret)
+		return ret;
+	if (xw_rules__get(m, &spec->src, &rule) == 0) {
+		if (rule.origin != XW_ORIGIN_LOCAL)
+			return xw_err(err, errlen, -EPERM,
+				      "the rule on this prefix comes from verdict rule id %u: withdraw it on the verdict topic",
+				      rule.rule_id);
+		/* a replacement keeps id and counters */
+	} else {
+		ret = local_id_alloc(m, &rule.rule_id, &count);
+		if (ret)
+			return xw_err(err, errlen, ret, "cannot read rules: %s",
+				      strerror(-ret));
+		if (limits && limits->max_rules && count >= limits->max_rules)
+			return xw_err(err, errlen, -ENOSPC,
+				      "rule budget of %u reached", limits->max_rules);
+		if (!rule.rule_id)
+			return xw_err(err, errlen, -ENOSPC, "no free rule id");
+	}
+	rule.expires_ns = xw_boottime_ns() + spec->ttl_s * 1000000000ULL;
+	rule.action = spec->action;
+	rule.l4_proto = spec->l4_proto;
+	rule.sport = spec->sport;
+	rule.dport = spec->dport;
+	rule.origin = XW_ORIGIN_LOCAL;
+	ret = rule_write(m, &spec->src, &rule, false, err, errlen);
+	if (!ret && rule_id)
+		*rule_id = rule.rule_id;
+	return ret;
+}
+
+int xw_rules__put(const struct xw_maps *m, const struct xw_prefix *src,
+		  struct xw_rule *rule, char *err, size_t errlen)
+{
+	struct xw_rule old;
+	int ret = allow_check(m, src, err, errlen);
+
+	if (ret)
+		return ret;
+	/* A rule whose TTL has passed holds its prefix for nobody. */
+	ret = xw_rules__get(m, src, &old);
+	return rule_write(m, src, rule,
+			  ret == 0 && old.expires_ns <= xw_boottime_ns(), err,
+			  errlen);
+}
+
+int xw_rules__get(const struct xw_maps *m, const struct xw_prefix *src,
+		  struct xw_rule *rule)
+{
+	int fds[2], nfds = deny_fds(m, src, fds);
+	union lpm_key key;
+
+	key_from_prefix(src, &key);
+	for (int i = 0; i < nfds; i++)
+		if (bpf_map_lookup_elem(fds[i], &key, rule) == 0)
+			return 0;
+	return -ENOENT;
+}
+
+int xw_rules__del_id(const struct xw_maps *m, const struct xw_prefix *src,
+		     uint32_t rule_id)
+{
+	struct xw_rule rule;
+
+	if (xw_rules__get(m, src, &rule) || rule.rule_id != rule_id)
+		return -ENOENT;
+	return xw_rules__del(m, src);
 }
 
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src)

@@ -3,10 +3,17 @@
  * rules.h - deny rules and the allowlist in one interface's pinned maps.
  *
  *   xw_rules__add(m, spec, limits, &id, err, errlen)
- *       validate, then insert or replace the rule for spec->src; a new
- *       prefix gets the lowest free rule id and zeroed hit counters, a
- *       replaced one keeps its id and counters
+ *       a local rule (the CLI): validate, then insert or replace the rule
+ *       for spec->src; a new prefix gets the lowest free local rule id and
+ *       zeroed hit counters, a replaced one keeps its id and counters; a
+ *       rule from a verdict is not replaced
+ *   xw_rules__put(m, src, rule, err, errlen)
+ *       write a fully formed rule (the collector's verdicts: its own id
+ *       and origin); -EEXIST when a live rule of another id holds src,
+ *       -EPERM inside the allowlist
+ *   xw_rules__get(m, src, &rule)      -ENOENT when there is none
  *   xw_rules__del(m, prefix)          -ENOENT when there is none
+ *   xw_rules__del_id(m, prefix, id)   only if the rule there has that id
  *   xw_rules__foreach(m, cb, ctx)     every deny rule with its hits
  *   xw_rules__expire(m, grace_s, cb, ctx)
  *                                     delete rules expired for longer
@@ -67,7 +74,13 @@ int xw_rule_spec_validate(const struct xw_rule_spec *spec,
 int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 		  const struct xw_rule_limits *limits, uint32_t *rule_id,
 		  char *err, size_t errlen);
+int xw_rules__put(const struct xw_maps *m, const struct xw_prefix *src,
+		  struct xw_rule *rule, char *err, size_t errlen);
+int xw_rules__get(const struct xw_maps *m, const struct xw_prefix *src,
+		  struct xw_rule *rule);
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src);
+int xw_rules__del_id(const struct xw_maps *m, const struct xw_prefix *src,
+		     uint32_t rule_id);
 int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx);
 int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
 		     void *ctx);

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* verdicts.c - see verdicts.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "errbuf.h"
+#include "kafka.h"
+#include "log.h"
+#include "names.h"
+#include "rules.h"
+#include "verdict.h"
+#include "verdicts.h"
+#include "vtable.h"
+
+#define ID_SPAN (XW_MAX_RULES - XW_RULE_ID_VERDICT_BASE)
+/* Messages read per poll, so the drain is never held up for long. */
+#define POLL_BUDGET 20000
+
+struct xw_verdicts {
+	struct xw_verdicts_opts o;
+	struct xw_keyring ring;
+	struct xw_consumer *cons;
+	struct xw_vtable *table;
+	const struct xw_iface *ifaces;
+	int n;
+	uint8_t ids_used[ID_SPAN / 8];
+	struct xw_verdicts_stats st;
+	struct timespec started;
+	time_t last_expire_check;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void refuse(struct xw_verdicts *v, enum xw_refusal r,
+		   const char *rule_id, const char *why)
+{
+	v->st.refused[r]++;
+	/* Replaying a long topic at start meets many old, expired verdicts:
+	 * normal history, not news. */
+	if (!v->st.caught_up && r == XW_REFUSE_EXPIRED)
+		pr_debug("verdict %s refused (%s): %s", rule_id, xw_refusal_name(r),
+			 why);
+	else
+		pr_warn("verdict %s refused (%s): %s", *rule_id ? rule_id : "?",
+			xw_refusal_name(r), why);
+}
+
+static uint32_t id_alloc(struct xw_verdicts *v)
+{
+	for (uint32_t i = 0; i < ID_SPAN; i++) {
+		if (!(v->ids_used[i / 8] & (1 << (i % 8)))) {
+			v->ids_used[i / 8] |= 1 << (i % 8);
+			return XW_RULE_ID_VERDICT_BASE + i;
+		}
+	}
+	return 0;
+}
+
+static void id_mark(struct xw_verdicts *v, uint32_t id, bool used)
+{
+	uint32_t i = id - XW_RULE_ID_VERDICT_BASE;
+
+	if (id < XW_RULE_ID_VERDICT_BASE || i >= ID_SPAN)
+		return;
+	if (used)
+		v->ids_used[i / 8] |= 1 << (i % 8);
+	else
+		v->ids_used[i / 8] &= ~(1 << (i % 8));
+}
+
+static void slot_from_entry(const struct xw_ventry *e, struct xw_verdict_slot *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->rule_id, sizeof(s->rule_id), "%s", e->rule_id);
+	s->version = e->version;
+	s->key.prefixlen = e->src.len;
+	memcpy(s->key.addr, e->src.addr, sizeof(s->key.addr));
+	s->family = e->src.family == AF_INET ? 4 : 6;
+}
+
+static void prefix_from_slot(const struct xw_verdict_slot *s,
+			     struct xw_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = s->family == 4 ? AF_INET : AF_INET6;
+	p->len = (uint8_t)s->key.prefixlen;
+	memcpy(p->addr, s->key.addr, s->family == 4 ? 4 : 16);
+}
+
+/* Take e's rule out of every interface and forget its id. */
+static void retire(struct xw_verdicts *v, struct xw_ventry *e)
+{
+	for (int i = 0; i < v->n; i++) {
+		const struct xw_maps *m = &v->ifaces[i].maps;
+		struct xw_verdict_slot s;
+		struct xw_prefix where;
+
+		/* The rule sits where the slot says: e may carry a newer prefix. */
+		if (bpf_map_lookup_elem(m->verdict_ids, &e->slot, &s) == 0) {
+			prefix_from_slot(&s, &where);
+			xw_rules__del_id(m, &where, e->slot);
+		}
+		bpf_map_delete_elem(m->verdict_ids, &e->slot);
+	}
+	id_mark(v, e->slot, false);
+	e->slot = 0;
+	e->applied_version = 0;
+	v->st.live--;
+}
+
+static bool wanted(const struct xw_ventry *e, uint64_t now_unix)
+{
+	return e->kind == XW_VERDICT_KIND_VERDICT && e->targeted &&
+	       e->expires_unix_ns > now_unix;
+}
+
+/* Bring the maps in line with e: write, rewrite or remove its rule. */
+static void apply(struct xw_verdicts *v, struct xw_ventry *e)
+{
+	uint64_t now_unix = xw_unix_ns(), now_boot = xw_boottime_ns();
+	struct xw_verdict_slot slot;
+	struct xw_rule rule = { 0 };
+	char err[512];
+	bool fresh = false;
+	int ret = 0;
+
+	if (!wanted(e, now_unix)) {
+		if (e->slot) {
+			retire(v, e);
+			if (e->kind == XW_VERDICT_KIND_WITHDRAW)
+				v->st.withdrawn++;
+			pr_info("verdict %s: rule removed (%s)", e->rule_id,
+				e->kind == XW_VERDICT_KIND_WITHDRAW ? "withdrawn" :
+				!e->targeted ? "no longer targets this host" :
+					       "expired");
+		}
+		return;
+	}
+	if (e->slot && e->applied_version == e->version)
+		return; /* already in the maps as it is: nothing twice */
+	if (!e->slot) {
+		if (v->st.live >= v->o.budget) {
+			refuse(v, XW_REFUSE_BUDGET, e->rule_id,
+			       "the rule budget is spent");
+			return;
+		}
+		e->slot = id_alloc(v);
+		if (!e->slot) {
+			refuse(v, XW_REFUSE_BUDGET, e->rule_id, "no free rule id");
+			return;
+		}
+		fresh = true;
+		v->st.live++;
+	}
+
+	/* The kernel keeps time by the boot clock; the verdict by the wall. */
+	rule.expires_ns = now_boot + (e->expires_unix_ns - now_unix);
+	rule.rule_id = e->slot;
+	rule.action = e->action == XW_VERDICT_MONITOR ? XW_RULE_MONITOR :
+							XW_RULE_DROP;
+	rule.l4_proto = e->l4_proto;
+	rule.sport = e->sport;
+	rule.dport = e->dport;
+	rule.origin = XW_ORIGIN_VERDICT;
+	slot_from_entry(e, &slot);
+	for (int i = 0; i < v->n && !ret; i++) {
+		const struct xw_maps *m = &v->ifaces[i].maps;
+		struct xw_verdict_slot old;
+		struct xw_prefix where;
+
+		/* A new version may name another prefix: clear the old one. */
+		if (!fresh && bpf_map_lookup_elem(m->verdict_ids, &e->slot, &old) == 0 &&
+		    (old.key.prefixlen != slot.key.prefixlen || old.family != slot.family ||
+		     memcmp(old.key.addr, slot.key.addr, sizeof(old.key.addr)))) {
+			prefix_from_slot(&old, &where);
+			xw_rules__del_id(m, &where, e->slot);
+		}
+		/* Slot first: a collector killed between the two writes finds
+		 * the rule's owner when it comes back. */
+		if (bpf_map_update_elem(m->verdict_ids, &e->slot, &slot, BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, sizeof(err), "%s: cannot record the rule id: %s",
+				 v->ifaces[i].key, strerror(errno));
+			break;
+		}
+		ret = xw_rules__put(m, &e->src, &rule, err, sizeof(err));
+	}
+	if (ret) {
+		refuse(v, ret == -EEXIST ? XW_REFUSE_CONFLICT :
+			  ret == -EPERM ? XW_REFUSE_ALLOWLISTED :
+					  XW_REFUSE_MAP_FULL,
+		       e->rule_id, err);
+		retire(v, e);
+		return;
+	}
+	e->applied_version = e->version;
+	v->st.applied++;
+	pr_info("verdict %s version %llu applied as rule %u",
+		e->rule_id, (unsigned long long)e->version, e->slot);
+}
+
+/* One message off the topic: opened, checked, remembered, maybe applied. */
+static void handle(struct xw_verdicts *v, const struct xw_kafka_msg *km)
+{
+	struct xw_verdict_limits limits = { .max_ttl_s = v->o.max_ttl_s,
+					    .max_future_s = 60 };
+	struct xw_verdict_msg m;
+	struct xw_ventry *e;
+	enum xw_refusal r;
+	char why[256];
+
+	v->st.received++;
+	if (!km->value) {
+		/* Nothing to sign, so nothing to trust: compaction's business. */
+		v->st.tombstones++;
+		return;
+	}
+	r = xw_envelope_open(km->value, km->len, km->key, km->keylen,
+			     v->o.topic, &v->ring, &m, why, sizeof(why));
+	if (!r)
+		r = xw_verdict_check(&m, &limits, xw_unix_ns(), why, sizeof(why));
+	if (!r && m.kind == XW_VERDICT_KIND_VERDICT &&
+	    (m.v.dst.family || m.v.action == XW_VERDICT_RATE_LIMIT))
+		r = (enum xw_refusal)xw_err(why, sizeof(why), XW_REFUSE_UNSUPPORTED,
+					    "destination-qualified and rate-limit verdicts are not enforced by this collector yet");
+	if (!r)
+		r = xw_vtable__claim(v->table, m.rule_id, m.version, &e, why,
+				     sizeof(why));
+	if (r) {
+		refuse(v, r, m.rule_id, why);
+		return;
+	}
+	e->kind = (uint8_t)m.kind;
+	if (m.kind == XW_VERDICT_KIND_VERDICT) {
+		e->targeted = xw_verdict_targets(&m.v, v->o.host_id, v->o.groups);
+		e->src = m.v.src;
+		e->dst = m.v.dst;
+		e->l4_proto = m.v.l4_proto;
+		e->sport = m.v.sport;
+		e->dport = m.v.dport;
+		e->action = m.v.action;
+		e->rate_pps = m.v.rate_pps;
+		e->expires_unix_ns = m.created_unix_ns +
+				     (uint64_t)m.v.ttl_s * 1000000000ULL;
+		if (!e->targeted)
+			v->st.not_targeted++;
+	} else {
+		e->targeted = false;
+	}
+	if (v->st.caught_up)
+		apply(v, e);
+}
+
+struct adopt_ctx {
+	struct xw_verdicts *v;
+	uint64_t now_unix;
+};
+
+/*
+ * After a restart: what each interface's maps hold from an earlier run.
+ * A rule the topic still wants, at the same version, is adopted as it is;
+ * anything else goes.
+ */
+static void reconcile_iface(struct xw_verdicts *v, const struct xw_maps *m,
+			    uint64_t now_unix)
+{
+	uint32_t key, next, *prev = NULL, *stale = NULL, *grown;
+	size_t nstale = 0, cap = 0;
+
+	while (bpf_map_get_next_key(m->verdict_ids, prev, &next) == 0) {
+		struct xw_verdict_slot s;
+		struct xw_ventry *e;
+		struct xw_prefix where;
+		struct xw_rule rule;
+		bool keep;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->verdict_ids, &key, &s))
+			continue;
+		s.rule_id[sizeof(s.rule_id) - 1] = '\0';
+		prefix_from_slot(&s, &where);
+		e = xw_vtable__get(v->table, s.rule_id);
+		keep = e && e->version == s.version && wanted(e, now_unix) &&
+		       (!e->slot || e->slot == key) &&
+		       xw_rules__get(m, &where, &rule) == 0 && rule.rule_id == key;
+		if (keep) {
+			if (!e->slot) {
+				e->slot = key;
+				e->applied_version = e->version;
+				id_mark(v, key, true);
+				v->st.live++;
+			}
+			continue;
+		}
+		xw_rules__del_id(m, &where, key);
+		if (nstale == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(stale, cap * sizeof(*stale));
+			if (!grown)
+				break; /* the next start removes the rest */
+			stale = grown;
+		}
+		stale[nstale++] = key;
+	}
+	/* Deleting while walking would restart the walk. */
+	for (size_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(m->verdict_ids, &stale[i]);
+	free(stale);
+	if (nstale)
+		pr_info("verdicts: removed %zu rules the topic no longer wants",
+			nstale);
+}
+
+static int orphan_cb(const struct xw_rule_view *rv, void *ctx)
+{
+	const struct xw_maps *m = ctx;
+	struct xw_verdict_slot s;
+
+	/* A verdict rule with no slot record has no owner to answer for it. */
+	if (rv->rule.origin == XW_ORIGIN_VERDICT &&
+	    bpf_map_lookup_elem(m->verdict_ids, &rv->rule.rule_id, &s))
+		xw_rules__del_id(m, &rv->src, rv->rule.rule_id);
+	return 0;
+}
+
+static int apply_cb(struct xw_ventry *e, void *ctx)
+{
+	struct xw_verdicts *v = ctx;
+
+	if (wanted(e, xw_unix_ns()) || e->slot)
+		apply(v, e);
+	return 0;
+}
+
+static void reconcile(struct xw_verdicts *v)
+{
+	uint64_t now_unix = xw_unix_ns();
+
+	for (int i = 0; i < v->n; i++) {
+		reconcile_iface(v, &v->ifaces[i].maps, now_unix);
+		xw_rules__foreach(&v->ifaces[i].maps, orphan_cb,
+				  (void *)&v->ifaces[i].maps);
+	}
+	/* Rules adopted on one interface but missing on another are written
+	 * again everywhere: put is idempotent for the same id. */
+	xw_vtable__foreach(v->table, apply_cb, v);
+}
+
+static int expire_cb(struct xw_ventry *e, void *ctx)
+{
+	struct xw_verdicts *v = ctx;
+
+	if (e->slot && e->expires_unix_ns <= xw_unix_ns()) {
+		apply(v, e); /* not wanted any more: retire() */
+		v->st.expired++;
+	}
+	return 0;
+}
+
+void xw_verdicts__poll(struct xw_verdicts *v)
+{
+	struct xw_kafka_msg km;
+	int i;
+
+	for (i = 0; i < POLL_BUDGET; i++) {
+		int ret = xw_consumer__next(v->cons, 0, &km);
+
+		if (ret <= 0)
+			break;
+		handle(v, &km);
+	}
+	if (!v->st.caught_up && xw_consumer__caught_up(v->cons)) {
+		v->st.caught_up = true;
+		/* from here on, messages are applied as they come */
+		v->st.catch_up_s = since(&v->started);
+		reconcile(v);
+		uint64_t refused = 0;
+
+		for (int r = 0; r < XW_REFUSE_COUNT; r++)
+			refused += v->st.refused[r];
+		pr_info("verdicts: read %llu messages in %.2f s; %u rules live, %llu refused",
+			(unsigned long long)v->st.received, v->st.catch_up_s,
+			v->st.live, (unsigned long long)refused);
+	}
+	if (v->st.caught_up && time(NULL) != v->last_expire_check) {
+		v->last_expire_check = time(NULL);
+		xw_vtable__foreach(v->table, expire_cb, v);
+	}
+}
+
+int xw_verdicts__new(struct xw_verdicts **out, const struct xw_verdicts_opts *o,
+		     const struct xw_iface *ifaces, int n)
+{
+	struct xw_verdicts *v = calloc(1, sizeof(*v));
+	char err[512];
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	v->o = *o;
+	v->ifaces = ifaces;
+	v->n = n;
+	clock_gettime(CLOCK_MONOTONIC, &v->started);
+	ret = xw_keyring_load(o->trusted_keys, &v->ring, err, sizeof(err));
+	if (!ret)
+		ret = xw_vtable__new(&v->table, (size_t)o->budget * 4 + 1024);
+	if (!ret)
+		ret = xw_consumer__new_all(&v->cons, o->props, o->topic,
+					   o->check_ms ? o->check_ms : 10000, err,
+					   sizeof(err));
+	if (ret) {
+		pr_err("verdicts: %s", ret == -ENOMEM ? strerror(ENOMEM) : err);
+		xw_verdicts__free(v);
+		return ret;
+	}
+	pr_info("verdicts: reading %s with %u trusted key%s, host %s",
+		o->topic, v->ring.count, v->ring.count == 1 ? "" : "s", o->host_id);
+	*out = v;
+	return 0;
+}
+
+const struct xw_verdicts_stats *xw_verdicts__stats(const struct xw_verdicts *v)
+{
+	return &v->st;
+}
+
+void xw_verdicts__free(struct xw_verdicts *v)
+{
+	if (!v)
+		return;
+	xw_consumer__destroy(v->cons);
+	xw_vtable__free(v->table);
+	free(v);
+}
