@@ -7,11 +7,13 @@ attacker. xdpwatch-collector watches both victim interfaces and ships its
 sampled records to a local Kafka broker as protobuf batches. The client
 talks to the victim throughout (ping, a TCP transfer); the attacker floods
 it with TCP SYNs (hping3) and ICMPv6 echo (ping -f), bounded in count and
-time. Halfway through, the operator drops the attacker with
-`xdpwatch rule add`. The summary shows what was seen, what was dropped,
+time. Halfway through, the SOC publishes signed verdicts against the
+attacker with `xdpwatch verdict add`; the collector applies them from
+Kafka to its XDP drop maps. The summary shows what was seen, what was dropped,
 what reached Kafka, and that the client never noticed.
 """
 import json
+import shutil
 import collections
 import os
 import subprocess
@@ -111,11 +113,19 @@ def main():
         lab.addr("victim", vc, VICTIM_C4 + "/24")
         lab.addr("client", "xwdemo-cli", CLIENT4 + "/24")
 
+        say("SOC key pair: xdpwatch keygen; the collector trusts only the public half")
+        keydir, trusted = os.path.join(lab.tmp, "soc"), os.path.join(lab.tmp, "trusted")
+        os.makedirs(keydir)
+        os.makedirs(trusted)
+        run([CLI, "keygen", "--key-id", "demo-soc", "--key-dir", keydir])
+        shutil.copy(os.path.join(keydir, "demo-soc.pub"), trusted)
+        key = os.path.join(keydir, "demo-soc.key")
+
         say("starting xdpwatch-collector on %s and %s, sampling 1:%d" % (va, vc, SAMPLE))
         host_id = "xwdemo-%d" % os.getpid()
         col = Collector(lab, "victim", va, sample_rate=SAMPLE,
                         extra=["-i", vc, "--set", "kafka.bootstrap.servers=" + BOOTSTRAP,
-                               "--set", "host_id=" + host_id])
+                               "--set", "host_id=" + host_id, "--set", "trusted_keys=" + trusted])
         col.start()
         print("  " + [l for l in col.log_text().splitlines() if "attached" in l][0].split("info: ")[1])
 
@@ -136,9 +146,21 @@ def main():
         t2 = totals(lab, keys)
         print("  client during the attack: pings ok=%s, transfer ok=%s" % ok2)
 
-        say("operator: xdpwatch rule add %s --ttl 60s; rule add %s --ttl 60s" % (ATTACKER4, ATTACKER6))
-        print("  " + cli(lab, "-i", col.key, "rule", "add", ATTACKER4, "--ttl", "60s").stdout.strip())
-        print("  " + cli(lab, "-i", col.key, "rule", "add", ATTACKER6, "--ttl", "60s").stdout.strip())
+        say("SOC: xdpwatch verdict add %s and %s, signed, for this host, TTL 60 s" % (ATTACKER4, ATTACKER6))
+        enforce_ms, rule_ids = [], []
+        for src, why in ((ATTACKER4, "SYN flood"), (ATTACKER6, "UDP flood from port 53")):
+            t_pub = time.monotonic()
+            out = run([CLI, "verdict", "add", src, "--ttl", "60s", "--key", key, "--hosts", host_id,
+                       "--reason", why + " (demo)", "--bootstrap", BOOTSTRAP]).stdout.strip()
+            rule_ids.append(out.split()[1])
+            print("  " + out)
+            prefix = src + ("/128" if ":" in src else "/32")
+            while time.monotonic() - t_pub < 10:
+                if any(r["src"] == prefix for r in cli_json(lab, "-i", col.key, "rule", "list")):
+                    break
+                time.sleep(0.01)
+            enforce_ms.append((time.monotonic() - t_pub) * 1000)
+            print("  in the victim's XDP drop map %.0f ms after the SOC published it" % enforce_ms[-1])
 
         say("phase 3: the attack goes on, now dropped in XDP")
         floods = attack(lab, 3, pcap6)
@@ -148,6 +170,10 @@ def main():
         t3 = totals(lab, keys)
         print("  client while the attacker is dropped: pings ok=%s, transfer ok=%s" % ok3)
 
+        rules = cli_json(lab, "-i", col.key, "rule", "list")
+        for rid in rule_ids:
+            run([CLI, "verdict", "withdraw", rid, "--key", key, "--reason", "demo over",
+                 "--bootstrap", BOOTSTRAP])
         col.stop()
         records = col.records()
         kafka_log = [l.split("info: ")[1] for l in col.log_text().splitlines() if "stats kafka" in l][-1:]
@@ -159,8 +185,7 @@ def main():
         phase_table("phase 1 (legitimate only)", t0, t1)
         phase_table("phase 2 (attack, no rule)", t1, t2)
         phase_table("phase 3 (attack, rule in place)", t2, t3)
-        rules = cli_json(lab, "-i", col.key, "rule", "list")
-        print("  rules on %s:" % va)
+        print("  rules on %s (ids from 65536 come from verdicts):" % va)
         for r in rules:
             print("   rule %d %s %s: %d packets, %d bytes dropped, %ds left"
                   % (r["rule_id"], r["action"], r["src"], r["hit_packets"], r["hit_bytes"], r["ttl_left_s"]))
@@ -176,6 +201,7 @@ def main():
                                               in_kafka, len(records)))
         for line in kafka_log:
             print("  collector " + line)
+        print("  verdicts: published to enforced in %s ms" % ", ".join("%.0f" % x for x in enforce_ms))
         dropped3 = sum(n for k, n in t3.items() if k[2] == "drop") - sum(n for k, n in t2.items() if k[2] == "drop")
         seen3 = sum(t3.values()) - sum(t2.values())
         legit_ok = all(ok1) and all(ok2) and all(ok3)
