@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * tail.c - `xdpwatch tail`: decode FeatureBatch messages from a topic into
- * JSON lines, one per batch, its records inside, for humans and scripts.
+ * tail.c - `xdpwatch tail`: decode FeatureBatch (and RuleStats) messages
+ * from a topic into JSON lines, one per message, for humans and scripts.
  * Records are formatted by the same code as the collector's local output,
  * after turning each protobuf record back into a struct xw_record.
  */
@@ -16,6 +16,7 @@
 #include "record_json.h"
 #include "tail.h"
 #include "xdpwatch/v1/features.pb-c.h"
+#include "xdpwatch/v1/verdicts.pb-c.h"
 
 static volatile sig_atomic_t stop;
 
@@ -142,6 +143,55 @@ static void print_batch(FILE *f, const Xdpwatch__V1__FeatureBatch *b,
 	fprintf(f, "]}\n");
 }
 
+static void print_rulestats(FILE *f, const Xdpwatch__V1__RuleStats *rs,
+			    const struct xw_kafka_msg *m)
+{
+	fputc('{', f);
+	print_str(f, "host_id", rs->host_id);
+	fprintf(f, ",\"schema_version\":%u,\"partition\":%d,\"offset\":%lld,\"interval_start_unix_ns\":%llu,\"interval_end_unix_ns\":%llu,\"rules\":[",
+		rs->schema_version, m->partition, (long long)m->offset,
+		(unsigned long long)rs->interval_start_unix_ns,
+		(unsigned long long)rs->interval_end_unix_ns);
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const Xdpwatch__V1__RuleStat *r = rs->rules[i];
+
+		fprintf(f, "%s{", i ? "," : "");
+		print_str(f, "rule_id", r->rule_id);
+		fputc(',', f);
+		print_str(f, "ifname", r->ifname);
+		fprintf(f, ",\"version\":%llu,\"action\":%d,\"packets\":%llu,\"bytes\":%llu,\"packets_total\":%llu,\"bytes_total\":%llu}",
+			(unsigned long long)r->version, r->action,
+			(unsigned long long)r->packets, (unsigned long long)r->bytes,
+			(unsigned long long)r->packets_total,
+			(unsigned long long)r->bytes_total);
+	}
+	fprintf(f, "],\"refused\":{");
+	for (size_t i = 0; i < rs->n_refused; i++) {
+		char key[128];
+
+		if (xw_json_escape(rs->refused[i]->key, key, sizeof(key)))
+			continue;
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", key,
+			(unsigned long long)rs->refused[i]->value);
+	}
+	fprintf(f, "}}\n");
+}
+
+/* A message of another schema than FeatureBatch; false if not ours. */
+static bool print_other(const struct xw_kafka_msg *m)
+{
+	Xdpwatch__V1__RuleStats *rs;
+
+	if (strcmp(m->schema, "xdpwatch.v1.RuleStats"))
+		return false;
+	rs = xdpwatch__v1__rule_stats__unpack(NULL, m->len, m->value);
+	if (!rs)
+		return false;
+	print_rulestats(stdout, rs, m);
+	xdpwatch__v1__rule_stats__free_unpacked(rs, NULL);
+	return true;
+}
+
 int xw_tail(const struct xw_tail_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -178,7 +228,12 @@ int xw_tail(const struct xw_tail_opts *o)
 		if (!m.value)
 			continue; /* a tombstone: nothing to decode */
 		if (m.schema && strcmp(m.schema, "xdpwatch.v1.FeatureBatch")) {
-			pr_warn("tail: partition %d offset %lld: schema %s, not a FeatureBatch; skipped",
+			if (print_other(&m)) {
+				fflush(stdout);
+				shown++;
+				continue;
+			}
+			pr_warn("tail: partition %d offset %lld: schema %s, which tail does not decode; skipped",
 				m.partition, (long long)m.offset, m.schema);
 			bad++;
 			continue;

@@ -28,6 +28,7 @@
 #include "pinned.h"
 #include "record_json.h"
 #include "rules.h"
+#include "rulestats.h"
 #include "verdicts.h"
 
 #define MAX_IFACES XW_CFG_LIST_MAX
@@ -58,6 +59,8 @@ struct collector_cfg {
 	struct xw_cfg_list host_groups;
 	int64_t verdict_max_ttl_s;
 	int64_t rule_budget;
+	char rulestats_topic[XW_CFG_STR_MAX];
+	int64_t rulestats_interval_s;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -114,6 +117,11 @@ static const struct xw_opt collector_opts[] = {
 	  "86400", .help = "verdicts with a longer TTL are refused" },
 	{ "rule_budget", XW_OPT_INT, OFF(rule_budget), 1, XW_MAX_RULES / 2,
 	  "10000", .help = "live verdict rules at most; more are refused" },
+	{ "rulestats_topic", XW_OPT_STRING, OFF(rulestats_topic),
+	  .def = "xdpwatch.rulestats.v1",
+	  .help = "per-rule statistics (RuleStats) for SOC tooling" },
+	{ "rulestats_interval_s", XW_OPT_INT, OFF(rulestats_interval_s), 0, 3600,
+	  "10", .help = "seconds between RuleStats messages; 0 none" },
 	{ "kafka_check_ms", XW_OPT_INT, OFF(kafka_check_ms), 0, 600000, "10000",
 	  .help = "at start, wait this long for the brokers to answer and the topic to exist, else refuse to start; 0 skips the check" },
 	XW_OPT_END,
@@ -347,6 +355,7 @@ static int run(const struct collector_cfg *cfg)
 	struct xw_batcher *batcher = NULL;
 	struct xw_counters_pb *cpb = NULL;
 	struct xw_verdicts *verdicts = NULL;
+	struct xw_rulestats *rulestats = NULL;
 	Xdpwatch__V1__InterfaceCounters *cptrs[MAX_IFACES];
 	struct xw_output out;
 	struct xw_attach_opts ao = {
@@ -359,7 +368,7 @@ static int run(const struct collector_cfg *cfg)
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
 				(sizeof(struct xw_record) + 8),
 	};
-	double last_stats, last_expire, last_counters, t;
+	double last_stats, last_expire, last_counters, last_rulestats, t;
 	int n = 0, err;
 
 	err = xw_output__open(&out, cfg->output);
@@ -398,6 +407,16 @@ static int run(const struct collector_cfg *cfg)
 		for (int i = 0; i < n; i++)
 			dctx[i].batcher = batcher;
 	}
+	if (producer && cfg->rulestats_interval_s) {
+		char why[512];
+
+		err = xw_rulestats__new(&rulestats, &cfg->kafka, cfg->rulestats_topic,
+					cfg->host_id, why, sizeof(why));
+		if (err) {
+			pr_err("kafka: %s", why);
+			goto cleanup;
+		}
+	}
 	if (*cfg->trusted_keys) {
 		struct xw_verdicts_opts vo = {
 			.props = &cfg->kafka,
@@ -418,7 +437,7 @@ static int run(const struct collector_cfg *cfg)
 		n == 1 ? "" : "s", cfg->sample_rate ? "sampling 1:" : "no records, sample_rate ",
 		(long long)cfg->sample_rate);
 
-	last_stats = last_expire = last_counters = now_s();
+	last_stats = last_expire = last_counters = last_rulestats = now_s();
 	while (!stop) {
 		/* poll sleeps until a batch wakes us or the timeout passes;
 		 * only consume reads every ring, including records queued
@@ -443,6 +462,12 @@ static int run(const struct collector_cfg *cfg)
 			}
 			xw_batcher__tick(batcher, (uint64_t)(t * 1000));
 			xw_producer__poll(producer);
+		}
+		if (rulestats && t - last_rulestats >= (double)cfg->rulestats_interval_s) {
+			xw_rulestats__publish(rulestats, ifaces, n,
+					      verdicts ? xw_verdicts__stats(verdicts)->refused :
+							 NULL);
+			last_rulestats = t;
 		}
 		if (t - last_expire >= 1.0) {
 			rules_expire(ifaces, n);
@@ -474,6 +499,7 @@ static int run(const struct collector_cfg *cfg)
 			    verdicts);
 
 cleanup:
+	xw_rulestats__free(rulestats);
 	xw_verdicts__free(verdicts);
 	xw_batcher__destroy(batcher);
 	xw_producer__destroy(producer);
