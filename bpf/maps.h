@@ -110,6 +110,40 @@ struct {
 	__type(value, __u8);
 } xw_allow_v6 SEC(".maps");
 
+/* Rules by destination prefix (struct xw_dst_rules), and per family a
+ * flag set before the first is written, as for host rules: until then the
+ * program skips the lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XW_MAX_ALLOW);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xw_lpm_v4);
+	__type(value, struct xw_dst_rules);
+} xw_deny_dst_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XW_MAX_ALLOW);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xw_lpm_v6);
+	__type(value, struct xw_dst_rules);
+} xw_deny_dst_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_IPVER_COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} xw_deny_dst_on SEC(".maps");
+
+/* Token buckets of rate-limit rules, by rule id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xw_rate_state);
+} xw_rate SEC(".maps");
+
 /* Which verdict each rule id >= XW_RULE_ID_VERDICT_BASE holds; user space
  * only (the collector's memory across restarts). */
 struct {

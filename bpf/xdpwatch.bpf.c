@@ -91,17 +91,109 @@ static __always_inline struct xw_rule *rule_find(struct pkt *p, void *host,
 	return NULL;
 }
 
+/* Does the packet's source lie in the bits of src its rule names? */
+static __always_inline bool src_in(const struct pkt *p, const __u8 *src,
+				   __u8 len)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		int bits = (int)len - i * 8;
+		__u8 mask;
+
+		if (bits <= 0)
+			break;
+		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if ((p->rec.saddr[i] ^ src[i]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A destination-keyed rule that applies: the longest destination prefix
+ * first, its entries in the order user space keeps (most specific first),
+ * shorter prefixes after one whose entries all miss.
+ */
+static __always_inline struct xw_rule *dst_rule_find(struct pkt *p, void *dst,
+						     __u32 full_len, __u64 *now)
+{
+	struct xw_lpm_v6 key = { .prefixlen = full_len };
+	__u32 ipver = p->ipver, *on;
+	struct xw_dst_rules *set;
+	int i, j;
+
+	on = bpf_map_lookup_elem(&xw_deny_dst_on, &ipver);
+	if (!on || !*on)
+		return NULL;
+	__builtin_memcpy(key.addr, p->rec.daddr, 16);
+	for (i = 0; i <= XW_RULE_FALLBACKS; i++) {
+		__u8 len = 0;
+
+		set = bpf_map_lookup_elem(dst, &key);
+		if (!set)
+			return NULL;
+		for (j = 0; j < XW_DST_RULES; j++) {
+			struct xw_dst_rule *e = &set->r[j];
+
+			if (!e->rule.rule_id)
+				continue;
+			len = e->rule.prefixlen;
+			if (!src_in(p, e->src, e->src_len) ||
+			    !rule_l4_matches(&e->rule, p))
+				continue;
+			if (!*now)
+				*now = bpf_ktime_get_boot_ns();
+			if (*now < e->rule.expires_ns)
+				return &e->rule;
+			event_count(XW_EV_RULE_EXPIRED_HIT);
+		}
+		if (!len || len > key.prefixlen)
+			return NULL;
+		key.prefixlen = len - 1;
+	}
+	return NULL;
+}
+
+/* Take one packet's worth from a rate-limit rule's bucket. */
+static __always_inline bool rate_allow(__u32 id, __u32 rate_pps, __u64 now)
+{
+	const __u64 one = 1000000000ULL; /* one packet, in tokens */
+	__u64 cap = (__u64)rate_pps * one, elapsed, tokens;
+	struct xw_rate_state *st = bpf_map_lookup_elem(&xw_rate, &id);
+	bool ok;
+
+	if (!st)
+		return true;
+	bpf_spin_lock(&st->lock);
+	elapsed = now - st->last_ns;
+	/* Past a second the bucket is full anyway; this also keeps the
+	 * product below 2^64. */
+	tokens = elapsed >= one ? cap : st->tokens + elapsed * rate_pps;
+	if (tokens > cap)
+		tokens = cap;
+	ok = tokens >= one;
+	st->tokens = ok ? tokens - one : tokens;
+	st->last_ns = now;
+	bpf_spin_unlock(&st->lock);
+	return ok;
+}
+
 /* rules_apply() for one family's deny maps and allowlist trie. */
 static __always_inline __u32 rules_apply_fam(struct pkt *p, void *host,
-					     void *deny, void *allow,
+					     void *deny, void *dst, void *allow,
 					     __u32 full_len)
 {
 	struct xw_lpm_v6 key = { .prefixlen = full_len };
 	struct xw_counter *hits;
 	struct xw_rule *rule;
+	__u64 now = 0;
 	__u32 id;
 
 	rule = rule_find(p, host, deny, full_len);
+	if (!rule)
+		rule = dst_rule_find(p, dst, full_len, &now);
 	if (!rule)
 		return XW_ACT_PASS;
 	id = rule->rule_id;
@@ -114,6 +206,12 @@ static __always_inline __u32 rules_apply_fam(struct pkt *p, void *host,
 	if (hits) {
 		hits->packets++;
 		hits->bytes += p->rec.pkt_len;
+	}
+	if (rule->action == XW_RULE_RATE_LIMIT) {
+		if (!now)
+			now = bpf_ktime_get_boot_ns();
+		return rate_allow(id, rule->rate_pps, now) ? XW_ACT_MONITOR :
+							     XW_ACT_DROP;
 	}
 	return rule->action == XW_RULE_MONITOR ? XW_ACT_MONITOR : XW_ACT_DROP;
 }
@@ -129,9 +227,9 @@ static __always_inline __u32 rules_apply(struct pkt *p)
 {
 	if (p->ipver == XW_IPVER_4)
 		return rules_apply_fam(p, &xw_deny_host_v4, &xw_deny_v4,
-				       &xw_allow_v4, 32);
-	return rules_apply_fam(p, &xw_deny_host_v6, &xw_deny_v6, &xw_allow_v6,
-			       128);
+				       &xw_deny_dst_v4, &xw_allow_v4, 32);
+	return rules_apply_fam(p, &xw_deny_host_v6, &xw_deny_v6,
+			       &xw_deny_dst_v6, &xw_allow_v6, 128);
 }
 
 /* Sampled path only: stamp the parsed record and queue it for the drain. */

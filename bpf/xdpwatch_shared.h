@@ -16,6 +16,7 @@
 #define XDPWATCH_SHARED_H
 
 #ifndef __bpf__
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
 #endif
 
@@ -182,6 +183,9 @@ struct xw_lpm_v6 {
 enum xw_rule_action {
 	XW_RULE_DROP = 0,
 	XW_RULE_MONITOR = 1, /* count and sample as matched, never drop */
+	/* pass up to rate_pps packets/s (counted as monitor), drop the rest
+	 * (counted as drop); a token bucket per rule id, one second deep */
+	XW_RULE_RATE_LIMIT = 2,
 };
 
 /*
@@ -201,7 +205,38 @@ struct xw_rule {
 	__u16 dport; /* TCP/UDP destination port, 0 any */
 	__u8 prefixlen; /* of the key this value is stored under */
 	__u8 origin; /* enum xw_rule_origin: who may change or remove it */
-	__u8 pad[4];
+	__u32 rate_pps; /* XW_RULE_RATE_LIMIT only */
+};
+
+/*
+ * Rules keyed by destination (reflection and amplification: "UDP from port
+ * 53 to this victim"), in xw_deny_dst_v4/v6 by destination prefix. Several
+ * can share one destination; each carries its own source prefix (length 0:
+ * any source). Looked up only when no source-keyed rule applies. rule_id 0
+ * marks a free entry; user space keeps the most specific first.
+ */
+#ifndef XW_DST_RULES
+#define XW_DST_RULES 8
+#endif
+
+struct xw_dst_rule {
+	struct xw_rule rule; /* its prefixlen: the destination key's */
+	__u8 src[16]; /* network order; v4 in the first four bytes */
+	__u8 src_len;
+	__u8 pad[7];
+};
+
+struct xw_dst_rules {
+	struct xw_dst_rule r[XW_DST_RULES];
+};
+
+/* Token bucket of a rate-limit rule, by rule id. tokens counts packets
+ * times 1e9 so that refilling needs no division on the packet path. */
+struct xw_rate_state {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 tokens;
+	__u64 last_ns; /* CLOCK_BOOTTIME */
 };
 
 enum xw_rule_origin {
@@ -225,7 +260,10 @@ struct xw_verdict_slot {
 	__u64 version;
 	struct xw_lpm_v6 key; /* where the rule sits: prefixlen, address */
 	__u8 family; /* 4 or 6 */
-	__u8 pad[3];
+	__u8 has_dst; /* 1: in xw_deny_dst_*, under dst, with key as source */
+	__u8 pad[2];
+	struct xw_lpm_v6 dst;
+	__u8 pad2[4];
 };
 
 /* Shorter prefixes tried after a rule that does not apply. */
@@ -270,7 +308,8 @@ struct xw_config {
 #ifndef __bpf__
 _Static_assert(sizeof(struct xw_record) == 80, "xw_record layout");
 _Static_assert(sizeof(struct xw_rule) == 24, "xw_rule layout");
-_Static_assert(sizeof(struct xw_verdict_slot) == 96, "xw_verdict_slot layout");
+_Static_assert(sizeof(struct xw_verdict_slot) == 120, "xw_verdict_slot layout");
+_Static_assert(sizeof(struct xw_dst_rule) == 48, "xw_dst_rule layout");
 _Static_assert(sizeof(struct xw_config) == 16, "xw_config layout");
 _Static_assert(sizeof(struct xw_lpm_v4) == 8, "xw_lpm_v4 layout");
 _Static_assert(sizeof(struct xw_lpm_v6) == 20, "xw_lpm_v6 layout");

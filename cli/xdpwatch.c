@@ -214,36 +214,46 @@ static int rule_print(const struct xw_rule_view *v, void *arg)
 {
 	struct list_ctx *l = arg;
 	const char *proto = xw_ipproto_name(v->rule.l4_proto);
-	char buf[XW_PREFIX_STRLEN], l4[64] = "any";
+	char src[XW_PREFIX_STRLEN], dst[XW_PREFIX_STRLEN] = "", l4[64] = "any";
+	char action[32], ttl[24], match[2 * XW_PREFIX_STRLEN + 8];
 
-	xw_prefix_format(&v->src, buf, sizeof(buf));
+	xw_prefix_format(&v->src, src, sizeof(src));
+	if (v->dst.family)
+		xw_prefix_format(&v->dst, dst, sizeof(dst));
 	if (v->rule.l4_proto)
 		snprintf(l4, sizeof(l4), "%s%s%.0u%s%.0u", proto ? proto : "?",
 			 v->rule.sport ? " sport " : "", v->rule.sport,
 			 v->rule.dport ? " dport " : "", v->rule.dport);
+	if (v->rule.action == XW_RULE_RATE_LIMIT)
+		snprintf(action, sizeof(action), "rate %u/s", v->rule.rate_pps);
+	else
+		snprintf(action, sizeof(action), "%s",
+			 v->rule.action == XW_RULE_MONITOR ? "monitor" : "drop");
 	if (l->c->json) {
-		printf("{\"interface\":\"%s\",\"rule_id\":%u,\"src\":\"%s\",\"action\":\"%s\",\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"ttl_left_s\":%lld,\"expired\":%s,\"hit_packets\":%llu,\"hit_bytes\":%llu}\n",
-		       l->ifname, v->rule.rule_id, buf,
-		       v->rule.action == XW_RULE_MONITOR ? "monitor" : "drop",
-		       v->rule.l4_proto, v->rule.sport, v->rule.dport,
-		       (long long)v->ttl_left_s, v->ttl_left_s < 0 ? "true" : "false",
+		printf("{\"interface\":\"%s\",\"rule_id\":%u,\"origin\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"action\":\"%s\",\"rate_pps\":%u,\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"ttl_left_s\":%lld,\"expired\":%s,\"hit_packets\":%llu,\"hit_bytes\":%llu}\n",
+		       l->ifname, v->rule.rule_id,
+		       v->rule.origin == XW_ORIGIN_VERDICT ? "verdict" : "local", src,
+		       dst,
+		       v->rule.action == XW_RULE_RATE_LIMIT ? "rate-limit" : action,
+		       v->rule.rate_pps, v->rule.l4_proto, v->rule.sport,
+		       v->rule.dport, (long long)v->ttl_left_s,
+		       v->ttl_left_s < 0 ? "true" : "false",
 		       (unsigned long long)v->hits.packets,
 		       (unsigned long long)v->hits.bytes);
 	} else {
 		if (!l->count)
-			printf("%-10s %6s %-43s %-7s %-22s %10s %12s %12s\n",
-			       "IFACE", "ID", "SOURCE", "ACTION", "L4", "TTL LEFT",
+			printf("%-10s %6s %-43s %-11s %-22s %10s %12s %12s\n",
+			       "IFACE", "ID", "MATCH", "ACTION", "L4", "TTL LEFT",
 			       "HIT PKTS", "HIT BYTES");
-		char ttl[24];
-
 		if (v->ttl_left_s < 0)
 			snprintf(ttl, sizeof(ttl), "expired");
 		else
 			snprintf(ttl, sizeof(ttl), "%llds", (long long)v->ttl_left_s);
-		printf("%-10s %6u %-43s %-7s %-22s %10s %12llu %12llu\n",
-		       l->ifname, v->rule.rule_id, buf,
-		       v->rule.action == XW_RULE_MONITOR ? "monitor" : "drop", l4,
-		       ttl, (unsigned long long)v->hits.packets,
+		snprintf(match, sizeof(match), "%s%s%s", src, *dst ? " -> " : "",
+			 dst);
+		printf("%-10s %6u %-43s %-11s %-22s %10s %12llu %12llu\n",
+		       l->ifname, v->rule.rule_id, match, action, l4, ttl,
+		       (unsigned long long)v->hits.packets,
 		       (unsigned long long)v->hits.bytes);
 	}
 	l->count++;

@@ -137,6 +137,10 @@ static int load(struct xw_iface *it, const struct xw_attach_opts *o)
 		.allow_v6 = bpf_map__fd(it->skel->maps.xw_allow_v6),
 		.rule_stats = bpf_map__fd(it->skel->maps.xw_rule_stats),
 		.verdict_ids = bpf_map__fd(it->skel->maps.xw_verdict_ids),
+		.deny_dst_v4 = bpf_map__fd(it->skel->maps.xw_deny_dst_v4),
+		.deny_dst_v6 = bpf_map__fd(it->skel->maps.xw_deny_dst_v6),
+		.deny_dst_on = bpf_map__fd(it->skel->maps.xw_deny_dst_on),
+		.rate = bpf_map__fd(it->skel->maps.xw_rate),
 	};
 	it->records_fd = bpf_map__fd(it->skel->maps.xw_records);
 	err = xw_config__write(it->maps.config, o->sample_rate, o->wakeup_bytes);

@@ -69,6 +69,8 @@ static int collect_cb(const struct xw_rule_view *v, void *ctx)
 	c->prev[id] = v->hits;
 	s->action = v->rule.action == XW_RULE_MONITOR ?
 			    XDPWATCH__V1__VERDICT_ACTION__VERDICT_MONITOR :
+		    v->rule.action == XW_RULE_RATE_LIMIT ?
+			    XDPWATCH__V1__VERDICT_ACTION__VERDICT_RATE_LIMIT :
 			    XDPWATCH__V1__VERDICT_ACTION__VERDICT_DROP;
 	c->n++;
 	return 0;

@@ -88,6 +88,11 @@ static void slot_from_entry(const struct xw_ventry *e, struct xw_verdict_slot *s
 	s->key.prefixlen = e->src.len;
 	memcpy(s->key.addr, e->src.addr, sizeof(s->key.addr));
 	s->family = e->src.family == AF_INET ? 4 : 6;
+	if (e->dst.family) {
+		s->has_dst = 1;
+		s->dst.prefixlen = e->dst.len;
+		memcpy(s->dst.addr, e->dst.addr, sizeof(s->dst.addr));
+	}
 }
 
 static void prefix_from_slot(const struct xw_verdict_slot *s,
@@ -99,19 +104,57 @@ static void prefix_from_slot(const struct xw_verdict_slot *s,
 	memcpy(p->addr, s->key.addr, s->family == 4 ? 4 : 16);
 }
 
+static void dst_from_slot(const struct xw_verdict_slot *s, struct xw_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (!s->has_dst)
+		return;
+	p->family = s->family == 4 ? AF_INET : AF_INET6;
+	p->len = (uint8_t)s->dst.prefixlen;
+	memcpy(p->addr, s->dst.addr, s->family == 4 ? 4 : 16);
+}
+
+/* Remove rule id from where slot s says it sits, keyed by source or by
+ * destination. */
+static void rule_remove(const struct xw_maps *m, const struct xw_verdict_slot *s,
+			uint32_t id)
+{
+	struct xw_prefix where;
+
+	if (s->has_dst) {
+		dst_from_slot(s, &where);
+		xw_rules__del_dst_id(m, &where, id);
+	} else {
+		prefix_from_slot(s, &where);
+		xw_rules__del_id(m, &where, id);
+	}
+}
+
+/* Is rule id where slot s says? */
+static bool rule_present(const struct xw_maps *m, const struct xw_verdict_slot *s,
+			 uint32_t id)
+{
+	struct xw_prefix where;
+	struct xw_rule rule;
+
+	if (s->has_dst) {
+		dst_from_slot(s, &where);
+		return xw_rules__get_dst(m, &where, id, &rule) == 0;
+	}
+	prefix_from_slot(s, &where);
+	return xw_rules__get(m, &where, &rule) == 0 && rule.rule_id == id;
+}
+
 /* Take e's rule out of every interface and forget its id. */
 static void retire(struct xw_verdicts *v, struct xw_ventry *e)
 {
 	for (int i = 0; i < v->n; i++) {
 		const struct xw_maps *m = &v->ifaces[i].maps;
 		struct xw_verdict_slot s;
-		struct xw_prefix where;
 
 		/* The rule sits where the slot says: e may carry a newer prefix. */
-		if (bpf_map_lookup_elem(m->verdict_ids, &e->slot, &s) == 0) {
-			prefix_from_slot(&s, &where);
-			xw_rules__del_id(m, &where, e->slot);
-		}
+		if (bpf_map_lookup_elem(m->verdict_ids, &e->slot, &s) == 0)
+			rule_remove(m, &s, e->slot);
 		bpf_map_delete_elem(m->verdict_ids, &e->slot);
 	}
 	id_mark(v, e->slot, false);
@@ -168,8 +211,10 @@ static void apply(struct xw_verdicts *v, struct xw_ventry *e)
 	/* The kernel keeps time by the boot clock; the verdict by the wall. */
 	rule.expires_ns = now_boot + (e->expires_unix_ns - now_unix);
 	rule.rule_id = e->slot;
-	rule.action = e->action == XW_VERDICT_MONITOR ? XW_RULE_MONITOR :
-							XW_RULE_DROP;
+	rule.action = e->action == XW_VERDICT_MONITOR	 ? XW_RULE_MONITOR :
+		      e->action == XW_VERDICT_RATE_LIMIT ? XW_RULE_RATE_LIMIT :
+							   XW_RULE_DROP;
+	rule.rate_pps = e->rate_pps > UINT32_MAX ? UINT32_MAX : (uint32_t)e->rate_pps;
 	rule.l4_proto = e->l4_proto;
 	rule.sport = e->sport;
 	rule.dport = e->dport;
@@ -178,15 +223,14 @@ static void apply(struct xw_verdicts *v, struct xw_ventry *e)
 	for (int i = 0; i < v->n && !ret; i++) {
 		const struct xw_maps *m = &v->ifaces[i].maps;
 		struct xw_verdict_slot old;
-		struct xw_prefix where;
 
-		/* A new version may name another prefix: clear the old one. */
+		/* A new version may name other prefixes: clear the old place. */
 		if (!fresh && bpf_map_lookup_elem(m->verdict_ids, &e->slot, &old) == 0 &&
 		    (old.key.prefixlen != slot.key.prefixlen || old.family != slot.family ||
-		     memcmp(old.key.addr, slot.key.addr, sizeof(old.key.addr)))) {
-			prefix_from_slot(&old, &where);
-			xw_rules__del_id(m, &where, e->slot);
-		}
+		     old.has_dst != slot.has_dst ||
+		     memcmp(&old.dst, &slot.dst, sizeof(old.dst)) ||
+		     memcmp(old.key.addr, slot.key.addr, sizeof(old.key.addr))))
+			rule_remove(m, &old, e->slot);
 		/* Slot first: a collector killed between the two writes finds
 		 * the rule's owner when it comes back. */
 		if (bpf_map_update_elem(m->verdict_ids, &e->slot, &slot, BPF_ANY)) {
@@ -195,11 +239,15 @@ static void apply(struct xw_verdicts *v, struct xw_ventry *e)
 				 v->ifaces[i].key, strerror(errno));
 			break;
 		}
-		ret = xw_rules__put(m, &e->src, &rule, err, sizeof(err));
+		ret = e->dst.family ?
+			      xw_rules__put_dst(m, &e->dst, &e->src, &rule, err,
+						sizeof(err)) :
+			      xw_rules__put(m, &e->src, &rule, err, sizeof(err));
 	}
 	if (ret) {
 		refuse(v, ret == -EEXIST ? XW_REFUSE_CONFLICT :
 			  ret == -EPERM ? XW_REFUSE_ALLOWLISTED :
+			  ret == -ENOSPC && e->dst.family ? XW_REFUSE_BUDGET :
 					  XW_REFUSE_MAP_FULL,
 		       e->rule_id, err);
 		retire(v, e);
@@ -231,10 +279,6 @@ static void handle(struct xw_verdicts *v, const struct xw_kafka_msg *km)
 			     v->o.topic, &v->ring, &m, why, sizeof(why));
 	if (!r)
 		r = xw_verdict_check(&m, &limits, xw_unix_ns(), why, sizeof(why));
-	if (!r && m.kind == XW_VERDICT_KIND_VERDICT &&
-	    (m.v.dst.family || m.v.action == XW_VERDICT_RATE_LIMIT))
-		r = (enum xw_refusal)xw_err(why, sizeof(why), XW_REFUSE_UNSUPPORTED,
-					    "destination-qualified and rate-limit verdicts are not enforced by this collector yet");
 	if (!r)
 		r = xw_vtable__claim(v->table, m.rule_id, m.version, &e, why,
 				     sizeof(why));
@@ -282,8 +326,6 @@ static void reconcile_iface(struct xw_verdicts *v, const struct xw_maps *m,
 	while (bpf_map_get_next_key(m->verdict_ids, prev, &next) == 0) {
 		struct xw_verdict_slot s;
 		struct xw_ventry *e;
-		struct xw_prefix where;
-		struct xw_rule rule;
 		bool keep;
 
 		key = next;
@@ -291,11 +333,9 @@ static void reconcile_iface(struct xw_verdicts *v, const struct xw_maps *m,
 		if (bpf_map_lookup_elem(m->verdict_ids, &key, &s))
 			continue;
 		s.rule_id[sizeof(s.rule_id) - 1] = '\0';
-		prefix_from_slot(&s, &where);
 		e = xw_vtable__get(v->table, s.rule_id);
 		keep = e && e->version == s.version && wanted(e, now_unix) &&
-		       (!e->slot || e->slot == key) &&
-		       xw_rules__get(m, &where, &rule) == 0 && rule.rule_id == key;
+		       (!e->slot || e->slot == key) && rule_present(m, &s, key);
 		if (keep) {
 			if (!e->slot) {
 				e->slot = key;
@@ -305,7 +345,7 @@ static void reconcile_iface(struct xw_verdicts *v, const struct xw_maps *m,
 			}
 			continue;
 		}
-		xw_rules__del_id(m, &where, key);
+		rule_remove(m, &s, key);
 		if (nstale == cap) {
 			cap = cap ? cap * 2 : 256;
 			grown = realloc(stale, cap * sizeof(*stale));
@@ -330,8 +370,12 @@ static int orphan_cb(const struct xw_rule_view *rv, void *ctx)
 	struct xw_verdict_slot s;
 
 	/* A verdict rule with no slot record has no owner to answer for it. */
-	if (rv->rule.origin == XW_ORIGIN_VERDICT &&
-	    bpf_map_lookup_elem(m->verdict_ids, &rv->rule.rule_id, &s))
+	if (rv->rule.origin != XW_ORIGIN_VERDICT ||
+	    bpf_map_lookup_elem(m->verdict_ids, &rv->rule.rule_id, &s) == 0)
+		return 0;
+	if (rv->dst.family)
+		xw_rules__del_dst_id(m, &rv->dst, rv->rule.rule_id);
+	else
 		xw_rules__del_id(m, &rv->src, rv->rule.rule_id);
 	return 0;
 }

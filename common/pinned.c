@@ -26,6 +26,8 @@ const char *const xw_map_pin_names[] = {
 	"xw_deny_v4",	   "xw_deny_v6",      "xw_deny_host_v4",
 	"xw_deny_host_v6", "xw_deny_host_on", "xw_allow_v4",
 	"xw_allow_v6",	   "xw_rule_stats",   "xw_verdict_ids",
+	"xw_deny_dst_v4",  "xw_deny_dst_v6",  "xw_deny_dst_on",
+	"xw_rate",
 };
 const size_t xw_map_pin_count =
 	sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]);

@@ -39,6 +39,10 @@ struct xw_maps {
 	int allow_v6;
 	int rule_stats;
 	int verdict_ids; /* rule id -> struct xw_verdict_slot */
+	int deny_dst_v4; /* destination-keyed rules (struct xw_dst_rules) */
+	int deny_dst_v6;
+	int deny_dst_on; /* by enum xw_ipver: set before the first dst rule */
+	int rate; /* token buckets of rate-limit rules, by rule id */
 };
 
 /* Pin file name of each map above, in the order of struct xw_maps. */

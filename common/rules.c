@@ -213,6 +213,20 @@ static int zero_rule_stats(const struct xw_maps *m, uint32_t id)
 	return err;
 }
 
+/* A rate-limit rule starts with a full bucket: one second's worth. */
+static int rate_reset(const struct xw_maps *m, const struct xw_rule *rule)
+{
+	struct xw_rate_state st = {
+		.tokens = (uint64_t)rule->rate_pps * 1000000000ULL,
+		.last_ns = xw_boottime_ns(),
+	};
+	uint32_t id = rule->rule_id;
+
+	if (rule->action != XW_RULE_RATE_LIMIT)
+		return 0;
+	return bpf_map_update_elem(m->rate, &id, &st, BPF_ANY) ? -errno : 0;
+}
+
 /* Refuse a rule that the allowlist would always override. */
 static int allow_check(const struct xw_maps *m, const struct xw_prefix *src,
 		       char *err, size_t errlen)
@@ -287,6 +301,10 @@ static int rule_write(const struct xw_maps *m, const struct xw_prefix *src,
 				      "cannot reset rule stats: %s", strerror(-ret));
 	}
 	rule->prefixlen = src->len;
+	ret = rate_reset(m, rule);
+	if (ret)
+		return xw_err(err, errlen, ret, "cannot set the rate limit: %s",
+			      strerror(-ret));
 	/* The program must know to look before the rule is there. */
 	if (nfds == 2) {
 		ret = deny_host_on(m, src->family);
@@ -387,6 +405,136 @@ int xw_rules__del_id(const struct xw_maps *m, const struct xw_prefix *src,
 	return xw_rules__del(m, src);
 }
 
+static int dst_set_fd(const struct xw_maps *m, int family)
+{
+	return family == AF_INET ? m->deny_dst_v4 : m->deny_dst_v6;
+}
+
+/* The most specific first: longer source prefixes, then L4-qualified. */
+static int dst_rank(const struct xw_dst_rule *e)
+{
+	if (!e->rule.rule_id)
+		return -1;
+	return e->src_len * 4 + (e->rule.l4_proto ? 2 : 0) +
+	       (e->rule.sport || e->rule.dport ? 1 : 0);
+}
+
+static void dst_set_sort(struct xw_dst_rules *set)
+{
+	for (int i = 1; i < XW_DST_RULES; i++) {
+		struct xw_dst_rule e = set->r[i];
+		int j = i - 1;
+
+		while (j >= 0 && dst_rank(&set->r[j]) < dst_rank(&e)) {
+			set->r[j + 1] = set->r[j];
+			j--;
+		}
+		set->r[j + 1] = e;
+	}
+}
+
+int xw_rules__put_dst(const struct xw_maps *m, const struct xw_prefix *dst,
+		      const struct xw_prefix *src, struct xw_rule *rule,
+		      char *err, size_t errlen)
+{
+	int fd = dst_set_fd(m, dst->family), slot = -1, ret;
+	uint32_t on = 1, idx = dst->family == AF_INET ? XW_IPVER_4 : XW_IPVER_6;
+	char buf[XW_PREFIX_STRLEN];
+	struct xw_dst_rules set;
+	union lpm_key key;
+
+	if (src->len) {
+		ret = allow_check(m, src, err, errlen);
+		if (ret)
+			return ret;
+	}
+	key_from_prefix(dst, &key);
+	if (bpf_map_lookup_elem(fd, &key, &set))
+		memset(&set, 0, sizeof(set));
+	for (int i = 0; i < XW_DST_RULES && slot < 0; i++)
+		if (set.r[i].rule.rule_id == rule->rule_id)
+			slot = i;
+	if (slot < 0) {
+		uint64_t now = xw_boottime_ns();
+
+		/* A free entry, or one whose TTL has passed. */
+		for (int i = 0; i < XW_DST_RULES && slot < 0; i++)
+			if (!set.r[i].rule.rule_id || set.r[i].rule.expires_ns <= now)
+				slot = i;
+		if (slot < 0)
+			return xw_err(err, errlen, -ENOSPC,
+				      "%d rules already share destination %s",
+				      XW_DST_RULES,
+				      xw_prefix_format(dst, buf, sizeof(buf)));
+		ret = zero_rule_stats(m, rule->rule_id);
+		if (ret)
+			return xw_err(err, errlen, ret,
+				      "cannot reset rule stats: %s", strerror(-ret));
+	}
+	rule->prefixlen = dst->len;
+	ret = rate_reset(m, rule);
+	if (ret)
+		return xw_err(err, errlen, ret, "cannot set the rate limit: %s",
+			      strerror(-ret));
+	memset(&set.r[slot], 0, sizeof(set.r[slot]));
+	set.r[slot].rule = *rule;
+	memcpy(set.r[slot].src, src->addr, sizeof(set.r[slot].src));
+	set.r[slot].src_len = src->len;
+	dst_set_sort(&set);
+	/* The program must know to look before the rule is there. */
+	if (bpf_map_update_elem(m->deny_dst_on, &idx, &on, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &key, &set, BPF_ANY)) {
+		ret = -errno;
+		return xw_err(err, errlen, ret, "cannot write rule: %s",
+			      ret == -ENOSPC ? "destination map full" :
+					       strerror(-ret));
+	}
+	return 0;
+}
+
+int xw_rules__get_dst(const struct xw_maps *m, const struct xw_prefix *dst,
+		      uint32_t rule_id, struct xw_rule *rule)
+{
+	struct xw_dst_rules set;
+	union lpm_key key;
+
+	key_from_prefix(dst, &key);
+	if (bpf_map_lookup_elem(dst_set_fd(m, dst->family), &key, &set))
+		return -ENOENT;
+	for (int i = 0; i < XW_DST_RULES; i++) {
+		if (set.r[i].rule.rule_id == rule_id) {
+			*rule = set.r[i].rule;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int xw_rules__del_dst_id(const struct xw_maps *m, const struct xw_prefix *dst,
+			 uint32_t rule_id)
+{
+	int fd = dst_set_fd(m, dst->family), left = 0, found = 0;
+	struct xw_dst_rules set;
+	union lpm_key key;
+
+	key_from_prefix(dst, &key);
+	if (bpf_map_lookup_elem(fd, &key, &set))
+		return -ENOENT;
+	for (int i = 0; i < XW_DST_RULES; i++) {
+		if (set.r[i].rule.rule_id == rule_id) {
+			memset(&set.r[i], 0, sizeof(set.r[i]));
+			found = 1;
+		}
+		left += !!set.r[i].rule.rule_id;
+	}
+	if (!found)
+		return -ENOENT;
+	dst_set_sort(&set);
+	if (!left)
+		return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	return bpf_map_update_elem(fd, &key, &set, BPF_ANY) ? -errno : 0;
+}
+
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src)
 {
 	int fds[2], nfds = deny_fds(m, src, fds), ret = -ENOENT;
@@ -425,12 +573,49 @@ static int rule_walk_cb(int fd, int family, const union lpm_key *k, void *ctx)
 	return w->cb(&v, w->ctx);
 }
 
+static int dst_walk_cb(int fd, int family, const union lpm_key *k, void *ctx)
+{
+	struct rule_walk *w = ctx;
+	struct xw_dst_rules set;
+	struct xw_prefix dst;
+	int ret;
+
+	if (bpf_map_lookup_elem(fd, k, &set))
+		return 0;
+	prefix_from_key(family, k, &dst);
+	for (int i = 0; i < XW_DST_RULES; i++) {
+		struct xw_rule_view v = { 0 };
+
+		if (!set.r[i].rule.rule_id)
+			continue;
+		v.rule = set.r[i].rule;
+		v.dst = dst;
+		v.src.family = family;
+		v.src.len = set.r[i].src_len;
+		memcpy(v.src.addr, set.r[i].src, sizeof(v.src.addr));
+		xw_percpu_counter_sum(w->m->rule_stats, v.rule.rule_id, &v.hits);
+		v.ttl_left_s = ((int64_t)v.rule.expires_ns - (int64_t)w->now) /
+			       1000000000LL;
+		if (v.rule.expires_ns < w->now && v.ttl_left_s == 0)
+			v.ttl_left_s = -1;
+		ret = w->cb(&v, w->ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int xw_rules__foreach(const struct xw_maps *m, xw_rule_cb cb, void *ctx)
 {
 	struct rule_walk w = { .m = m, .cb = cb, .ctx = ctx,
 			       .now = xw_boottime_ns() };
+	int err = deny_walk(m, rule_walk_cb, &w);
 
-	return deny_walk(m, rule_walk_cb, &w);
+	if (!err)
+		err = lpm_walk(m->deny_dst_v4, AF_INET, dst_walk_cb, &w);
+	if (!err)
+		err = lpm_walk(m->deny_dst_v6, AF_INET6, dst_walk_cb, &w);
+	return err;
 }
 
 struct expired {
@@ -471,6 +656,15 @@ int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
 		struct xw_rule now;
 		union lpm_key key;
 		bool gone = false;
+
+		if (e.v[i].dst.family) {
+			gone = !xw_rules__get_dst(m, &e.v[i].dst, e.v[i].rule.rule_id,
+						  &now) &&
+			       now.expires_ns == e.v[i].rule.expires_ns &&
+			       !xw_rules__del_dst_id(m, &e.v[i].dst,
+						     e.v[i].rule.rule_id);
+			nfds = 0; /* not under a source key */
+		}
 
 		/* A rule renewed since the walk keeps its prefix: leave it. The
 		 * window between this check and the delete is the CLI racing

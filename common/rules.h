@@ -11,6 +11,10 @@
  *       write a fully formed rule (the collector's verdicts: its own id
  *       and origin); -EEXIST when a live rule of another id holds src,
  *       -EPERM inside the allowlist
+ *   xw_rules__put_dst(m, dst, src, rule, err, errlen)
+ *       the same for a destination-keyed rule (src may have length 0);
+ *       -ENOSPC when XW_DST_RULES rules already share dst
+ *   xw_rules__del_dst_id(m, dst, id)  remove rule id from dst's set
  *   xw_rules__get(m, src, &rule)      -ENOENT when there is none
  *   xw_rules__del(m, prefix)          -ENOENT when there is none
  *   xw_rules__del_id(m, prefix, id)   only if the rule there has that id
@@ -57,7 +61,8 @@ struct xw_rule_limits {
 #define XW_RULE_MAX_TTL_DEFAULT (7 * 86400ULL)
 
 struct xw_rule_view {
-	struct xw_prefix src;
+	struct xw_prefix src; /* length 0 on a destination rule: any source */
+	struct xw_prefix dst; /* family 0: not a destination rule */
 	struct xw_rule rule;
 	struct xw_counter hits;
 	int64_t ttl_left_s; /* negative once expired */
@@ -78,6 +83,13 @@ int xw_rules__put(const struct xw_maps *m, const struct xw_prefix *src,
 		  struct xw_rule *rule, char *err, size_t errlen);
 int xw_rules__get(const struct xw_maps *m, const struct xw_prefix *src,
 		  struct xw_rule *rule);
+int xw_rules__put_dst(const struct xw_maps *m, const struct xw_prefix *dst,
+		      const struct xw_prefix *src, struct xw_rule *rule,
+		      char *err, size_t errlen);
+int xw_rules__get_dst(const struct xw_maps *m, const struct xw_prefix *dst,
+		      uint32_t rule_id, struct xw_rule *rule);
+int xw_rules__del_dst_id(const struct xw_maps *m, const struct xw_prefix *dst,
+			 uint32_t rule_id);
 int xw_rules__del(const struct xw_maps *m, const struct xw_prefix *src);
 int xw_rules__del_id(const struct xw_maps *m, const struct xw_prefix *src,
 		     uint32_t rule_id);

@@ -399,6 +399,38 @@ void xwt_deny_add(struct xwt_env *env, const char *prefix,
 			 0);
 }
 
+void xwt_dst_add(struct xwt_env *env, const char *dst, const char *src,
+		 const struct xw_rule *rule)
+{
+	struct xw_lpm_v4 k4 = { 0 }, s4 = { 0 };
+	struct xw_lpm_v6 k6 = { 0 }, s6 = { 0 };
+	int v6 = lpm_key(dst, &k4, &k6), fd, i;
+	uint32_t ipver = v6 ? XW_IPVER_6 : XW_IPVER_4, one = 1;
+	struct xw_dst_rules set;
+	void *key = v6 ? (void *)&k6 : (void *)&k4;
+
+	fd = bpf_map__fd(v6 ? env->skel->maps.xw_deny_dst_v6 :
+			      env->skel->maps.xw_deny_dst_v4);
+	if (bpf_map_lookup_elem(fd, key, &set))
+		memset(&set, 0, sizeof(set));
+	for (i = 0; i < XW_DST_RULES && set.r[i].rule.rule_id; i++)
+		;
+	assert_true(i < XW_DST_RULES);
+	/* As common/rules.c does, but in the order the test adds them. */
+	set.r[i].rule = *rule;
+	set.r[i].rule.prefixlen = (uint8_t)(v6 ? k6.prefixlen : k4.prefixlen);
+	if (src) {
+		lpm_key(src, &s4, &s6);
+		memcpy(set.r[i].src, v6 ? s6.addr : s4.addr, v6 ? 16 : 4);
+		set.r[i].src_len = (uint8_t)(v6 ? s6.prefixlen : s4.prefixlen);
+	}
+	assert_int_equal(bpf_map_update_elem(
+				 bpf_map__fd(env->skel->maps.xw_deny_dst_on),
+				 &ipver, &one, BPF_ANY),
+			 0);
+	assert_int_equal(bpf_map_update_elem(fd, key, &set, BPF_ANY), 0);
+}
+
 void xwt_allow_add(struct xwt_env *env, const char *prefix)
 {
 	struct xw_lpm_v4 k4 = { 0 };
@@ -430,12 +462,18 @@ void xwt_rules_clear(struct xwt_env *env)
 	map_clear(env->skel->maps.xw_deny_v6);
 	map_clear(env->skel->maps.xw_deny_host_v4);
 	map_clear(env->skel->maps.xw_deny_host_v6);
+	map_clear(env->skel->maps.xw_deny_dst_v4);
+	map_clear(env->skel->maps.xw_deny_dst_v6);
 	for (uint32_t v = 0; v < XW_IPVER_COUNT; v++) {
 		uint32_t off = 0;
 
-		/* Back to "no host rule yet": the next add must flag it. */
+		/* Back to "no host or dst rule yet": the next add must flag it. */
 		assert_int_equal(bpf_map_update_elem(
 					 bpf_map__fd(env->skel->maps.xw_deny_host_on),
+					 &v, &off, BPF_ANY),
+				 0);
+		assert_int_equal(bpf_map_update_elem(
+					 bpf_map__fd(env->skel->maps.xw_deny_dst_on),
 					 &v, &off, BPF_ANY),
 				 0);
 	}

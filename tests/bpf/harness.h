@@ -18,7 +18,8 @@
  *       mismatch and returns how many (tables run on past a bad row)
  *   xwt_check(...)                     xwt_match() that fails the test
  *   xwt_slot_of(rec)                   the traffic slot a record implies
- *   xwt_deny_add(), xwt_allow_add(), xwt_rules_clear(), xwt_rule_hits()
+ *   xwt_deny_add(), xwt_dst_add(), xwt_allow_add(), xwt_rules_clear(),
+ *   xwt_rule_hits()
  *       write struct xw_rule values and allowlist entries into the maps
  *   xwt_live(), xwt_expired()          expires_ns values around now
  *
@@ -100,6 +101,9 @@ uint64_t xwt_expired(void);
 void xwt_deny_add(struct xwt_env *env, const char *prefix,
 		  const struct xw_rule *rule);
 void xwt_allow_add(struct xwt_env *env, const char *prefix);
+/* A destination-keyed rule; src NULL: any source. */
+void xwt_dst_add(struct xwt_env *env, const char *dst, const char *src,
+		 const struct xw_rule *rule);
 void xwt_rules_clear(struct xwt_env *env);
 struct xw_counter xwt_rule_hits(struct xwt_env *env, uint32_t rule_id);
 void xwt_addr(const char *text, uint8_t out[16]);

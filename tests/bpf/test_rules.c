@@ -422,6 +422,73 @@ static void test_fallback_to_shorter_prefix(void **state)
 	}
 }
 
+/* Reflection: rules keyed by the victim, qualified by source and L4. */
+static void test_dst_rules(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		struct xw_rule dns = rule(4, XW_RULE_DROP, xwt_live());
+		struct xw_rule ntp = rule(5, XW_RULE_DROP, xwt_live());
+		struct xw_rule host = rule(6, XW_RULE_MONITOR, xwt_live());
+		char victim[64];
+
+		snprintf(victim, sizeof(victim), "%s/%d", f->dst, f->ver == 6 ? 128 : 32);
+		dns.l4_proto = PG_IPPROTO_UDP;
+		dns.sport = 53;
+		ntp.l4_proto = PG_IPPROTO_UDP;
+		ntp.sport = 123;
+		xwt_dst_add(env, victim, NULL, &dns);
+		xwt_dst_add(env, victim, f->net24, &ntp);
+		run_case("dst rule: udp from port 53 to the victim, any source",
+			 PKT(f, f->other, 17, 53, 40000),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 4, .hits_id = 4));
+		run_case("dst rule: udp from port 54 to the victim",
+			 PKT(f, f->other, 17, 54, 40000),
+			 WANT(XDP_PASS, XW_ACT_PASS));
+		run_case("dst rule: udp/123 from inside its source prefix",
+			 PKT(f, f->src, 17, 123, 40000),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 5, .hits_id = 5));
+		run_case("dst rule: udp/123 from outside its source prefix",
+			 PKT(f, f->dst, 17, 123, 40000),
+			 WANT(XDP_PASS, XW_ACT_PASS));
+		/* A source-keyed rule that applies comes first. */
+		xwt_deny_add(env, f->host, &host);
+		run_case("source rule before dst rule",
+			 PKT(f, f->src, 17, 53, 40000),
+			 WANT(XDP_PASS, XW_ACT_MONITOR, .rule_id = 6, .hits_id = 6));
+	}
+}
+
+/* A rate-limit rule passes its bucket (one second's worth) and drops the
+ * rest; a test run of 100 packets takes far less than a token's time. */
+static void test_rate_limit(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		/* An id of its own per family: a bucket lives by rule id. */
+		struct xw_rule r = rule(7 + i, XW_RULE_RATE_LIMIT, xwt_live());
+		struct xwt_result res;
+		struct pktgen b;
+		size_t len;
+		uint8_t ipver = f->ver == 6 ? XW_IPVER_6 : XW_IPVER_4;
+
+		r.rate_pps = 10;
+		xwt_deny_add(env, f->host, &r);
+		len = build(&b, PKT(f, f->src, 17, 1, 2));
+		xwt_run(env, b.buf, len, 100, &res);
+		assert_int_equal(res.err, 0);
+		assert_int_equal(res.retval, XDP_DROP);
+		assert_int_equal(res.traffic[XW_TRAFFIC_IDX(ipver, XW_L4_UDP,
+							    XW_ACT_MONITOR)].packets,
+				 10);
+		assert_int_equal(res.traffic[XW_TRAFFIC_IDX(ipver, XW_L4_UDP,
+							    XW_ACT_DROP)].packets,
+				 90);
+		assert_int_equal(xwt_rule_hits(env, 7 + i).packets, 100);
+		xwt_rules_clear(env);
+	}
+}
+
 /* Cutting the L4 header must not get a packet past a source rule. */
 static void test_truncated_l4(void **state)
 {
@@ -614,6 +681,8 @@ int xwt_group_rules(void)
 		T(test_longest_prefix),
 		T(test_l4_qualified),
 		T(test_fallback_to_shorter_prefix),
+		T(test_dst_rules),
+		T(test_rate_limit),
 		T(test_truncated_l4),
 		T(test_bad_doff_still_dropped),
 		T(test_tunnel_inner_source),
