@@ -21,6 +21,10 @@
 /* A record inside the batch: its tag (1 byte) and length (2 bytes, as
  * XW_PB_RECORD_MAX < 16384) before at most XW_PB_RECORD_MAX bytes. */
 #define PB_RECORD_SLOT (XW_PB_RECORD_MAX + 3)
+/* That tag: FeatureBatch.records is field 7, length-delimited. */
+#define PB_RECORDS_TAG ((7 << 3) | 2)
+/* FeatureRecord's fields, every one of which record_pack() writes. */
+#define PB_RECORD_FIELDS 24
 
 struct xw_batcher {
 	struct xw_batcher_opts o;
@@ -29,9 +33,7 @@ struct xw_batcher {
 	char collector_id[33];
 	uint64_t sequence;
 
-	struct xw_record *recs; /* copies: src/dst bytes point into them */
-	Xdpwatch__V1__FeatureRecord *pb;
-	Xdpwatch__V1__FeatureRecord **ptrs;
+	struct xw_record *recs;
 	uint32_t n;
 	uint64_t first_ms; /* when the oldest record arrived, for linger */
 
@@ -93,9 +95,19 @@ int xw_batcher__new(struct xw_batcher **out, const struct xw_batcher_opts *o,
 		    struct xw_producer *producer,
 		    const struct xw_iface_name *ifaces, size_t nifaces)
 {
-	struct xw_batcher *b = calloc(1, sizeof(*b));
+	struct xw_batcher *b;
 	uint8_t rnd[16];
 
+	/* A field added to the schema and not to record_pack() would be left
+	 * out of every record without a word: refuse instead. */
+	if (xdpwatch__v1__feature_record__descriptor.n_fields !=
+	    PB_RECORD_FIELDS) {
+		pr_err("FeatureRecord has %u fields, the batcher writes %d",
+		       xdpwatch__v1__feature_record__descriptor.n_fields,
+		       PB_RECORD_FIELDS);
+		return -EPROTO;
+	}
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->o = *o;
@@ -109,16 +121,13 @@ int xw_batcher__new(struct xw_batcher **out, const struct xw_batcher_opts *o,
 		snprintf(b->collector_id + 2 * i, 3, "%02x", rnd[i]);
 
 	b->recs = calloc(o->max_records, sizeof(*b->recs));
-	b->pb = calloc(o->max_records, sizeof(*b->pb));
-	b->ptrs = calloc(o->max_records, sizeof(*b->ptrs));
 	b->ifaces = calloc(nifaces ? nifaces : 1, sizeof(*b->ifaces));
 	b->iface_ptrs = calloc(nifaces ? nifaces : 1, sizeof(*b->iface_ptrs));
 	/* Records at their widest, plus the batch's own fields and counters;
 	 * grown in flush if counters ever need more. */
 	b->buf_cap = (size_t)o->max_records * PB_RECORD_SLOT + (1 << 16);
 	b->buf = malloc(b->buf_cap);
-	if (!b->recs || !b->pb || !b->ptrs || !b->ifaces || !b->iface_ptrs ||
-	    !b->buf) {
+	if (!b->recs || !b->ifaces || !b->iface_ptrs || !b->buf) {
 		xw_batcher__destroy(b);
 		return -ENOMEM;
 	}
@@ -175,54 +184,119 @@ void xw_batcher__tick(struct xw_batcher *b, uint64_t now)
 		xw_batcher__flush(b);
 }
 
-/* Fill the protobuf view of record i; its bytes stay in b->recs. */
-static void record_to_pb(struct xw_batcher *b, uint32_t i, uint64_t base_ns)
+/*
+ * FeatureRecord in protobuf's wire format, written here rather than by
+ * protobuf-c: its generic packer walks the descriptor for every field of
+ * every record, three times per record (the batch's size, then each
+ * record's size and bytes), and that was most of the drain's time at a
+ * million records per second and more (bench/README.md). The bytes are
+ * the ones protobuf-c writes: fields in number order, zero values left
+ * out (proto3), enums as int32 (never negative here), bool as 1.
+ * A field added to FeatureRecord in features.proto is added here too
+ * (xw_batcher__new() refuses to run until it is: PB_RECORD_FIELDS).
+ */
+static inline uint8_t *pb_varint(uint8_t *p, uint64_t v)
 {
-	const struct xw_record *r = &b->recs[i];
-	Xdpwatch__V1__FeatureRecord *pb = &b->pb[i];
+	while (v >= 0x80) {
+		*p++ = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A varint field (wire type 0), left out when zero. */
+static inline uint8_t *pb_uint(uint8_t *p, uint32_t field, uint64_t v)
+{
+	if (!v)
+		return p;
+	return pb_varint(pb_varint(p, (uint64_t)field << 3), v);
+}
+
+/* A bytes field (wire type 2), left out when empty. */
+static inline uint8_t *pb_bytes(uint8_t *p, uint32_t field, const uint8_t *d,
+				size_t len)
+{
+	if (!len)
+		return p;
+	p = pb_varint(pb_varint(p, (uint64_t)field << 3 | 2), len);
+	memcpy(p, d, len);
+	return p + len;
+}
+
+/* The fields of one FeatureRecord from p on; returns their end. */
+static uint8_t *record_pack(const struct xw_batcher *b,
+			    const struct xw_record *r, uint64_t base_ns,
+			    uint8_t *p)
+{
 	size_t alen = r->ip_ver == 6 ? 16 : r->ip_ver == 4 ? 4 : 0;
 
-	xdpwatch__v1__feature_record__init(pb);
-	pb->ts_offset_ns = r->ts_ns - base_ns;
-	pb->src.data = (uint8_t *)r->saddr;
-	pb->src.len = alen;
-	pb->dst.data = (uint8_t *)r->daddr;
-	pb->dst.len = alen;
-	pb->l4_proto = r->l4_proto;
-	pb->sport = r->sport;
-	pb->dport = r->dport;
-	pb->tcp_flags = r->tcp_flags;
-	pb->ttl = r->ttl;
-	pb->ip_len = r->ip_len;
-	pb->l4_payload_len = r->l4_payload_len;
-	pb->pkt_len = r->pkt_len;
-	pb->ifindex = r->ifindex;
-	pb->tcp_window = r->tcp_window;
-	pb->action = (Xdpwatch__V1__Action)r->action;
-	pb->rule_id = r->rule_id;
-	pb->ip_version = r->ip_ver;
-	pb->tos = r->tos;
-	pb->frag = r->frag;
-	pb->vlan_id = r->vlan_id;
-	pb->vlan_count = r->vlan_count;
-	pb->tunnel = (Xdpwatch__V1__Tunnel)r->tunnel;
-	pb->rx_queue = r->rx_queue;
+	p = pb_uint(p, 1, r->ts_ns - base_ns); /* ts_offset_ns */
+	p = pb_bytes(p, 2, r->saddr, alen); /* src */
+	p = pb_bytes(p, 3, r->daddr, alen); /* dst */
+	p = pb_uint(p, 4, r->l4_proto);
+	p = pb_uint(p, 5, r->sport);
+	p = pb_uint(p, 6, r->dport);
+	p = pb_uint(p, 7, r->tcp_flags);
+	p = pb_uint(p, 8, r->ttl);
+	p = pb_uint(p, 9, r->ip_len);
+	p = pb_uint(p, 10, r->l4_payload_len);
+	p = pb_uint(p, 11, r->pkt_len);
+	p = pb_uint(p, 12, r->ifindex);
+	p = pb_uint(p, 13, r->tcp_window);
+	p = pb_uint(p, 14, r->action); /* enum Action */
+	p = pb_uint(p, 15, r->rule_id);
+	p = pb_uint(p, 16, r->ip_ver); /* ip_version */
+	p = pb_uint(p, 17, r->tos);
+	p = pb_uint(p, 18, r->frag);
+	p = pb_uint(p, 19, r->vlan_id);
+	p = pb_uint(p, 20, r->vlan_count);
+	p = pb_uint(p, 21, r->tunnel); /* enum Tunnel */
+	p = pb_uint(p, 22, r->rx_queue);
 	/* Only a record sampled at another rate than the batch says so. */
-	pb->sample_rate = r->sample_rate == b->o.sample_rate ? 0 : r->sample_rate;
-	pb->parse_error = !!(r->flags & XW_REC_PARSE_ERROR);
-	b->ptrs[i] = pb;
+	p = pb_uint(p, 23,
+		    r->sample_rate == b->o.sample_rate ? 0 : r->sample_rate);
+	p = pb_uint(p, 24, !!(r->flags & XW_REC_PARSE_ERROR)); /* parse_error */
+	return p;
+}
+
+/* Every record as FeatureBatch field 7 from p on, PB_RECORD_SLOT bytes
+ * each at most; returns their end. */
+static uint8_t *records_pack(const struct xw_batcher *b, uint64_t base_ns,
+			     uint8_t *p)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		size_t len;
+
+		/* The body goes after a 1-byte length, where nearly every
+		 * record's belongs; one of 128 bytes or more moves up one. */
+		len = (size_t)(record_pack(b, &b->recs[i], base_ns, p + 2) -
+			       (p + 2));
+		p[0] = PB_RECORDS_TAG;
+		if (len < 0x80) {
+			p[1] = (uint8_t)len;
+			p += 2 + len;
+		} else {
+			memmove(p + 3, p + 2, len);
+			p = pb_varint(p + 1, len) + len;
+		}
+	}
+	return p;
 }
 
 int xw_batcher__flush(struct xw_batcher *b)
 {
-	Xdpwatch__V1__FeatureBatch batch = XDPWATCH__V1__FEATURE_BATCH__INIT;
+	/* The batch's fields before its records (1-6) and after them (8-10). */
+	Xdpwatch__V1__FeatureBatch head = XDPWATCH__V1__FEATURE_BATCH__INIT;
+	Xdpwatch__V1__FeatureBatch tail = XDPWATCH__V1__FEATURE_BATCH__INIT;
 	const struct xw_producer_stats *ps;
 	static const struct xw_kafka_header hdrs[] = {
 		{ "schema", SCHEMA_NAME },
 		{ "schema_version", SCHEMA_VERSION_TEXT },
 	};
 	uint64_t base = UINT64_MAX;
-	size_t len;
+	size_t head_len, tail_len, cap, len;
+	uint8_t *p;
 	int err;
 
 	if (!b->n && !b->ncounters)
@@ -236,8 +310,6 @@ int xw_batcher__flush(struct xw_batcher *b)
 			base = b->recs[i].ts_ns;
 	if (!b->n)
 		base = 0;
-	for (uint32_t i = 0; i < b->n; i++)
-		record_to_pb(b, i, base);
 
 	ps = xw_producer__stats(b->producer);
 	b->losses.records_lost_queue_full = ps->records_queue_full;
@@ -248,36 +320,42 @@ int xw_batcher__flush(struct xw_batcher *b)
 	b->losses.batches_produced = ps->msgs_produced;
 	b->losses.records_produced = ps->records_produced;
 
-	batch.schema_version = SCHEMA_VERSION;
-	batch.host_id = b->host_id;
-	batch.collector_id = b->collector_id;
-	batch.sequence = b->sequence + 1;
-	batch.time_base_unix_ns = b->n ? base + b->clock_offset_ns : 0;
-	batch.sample_rate = b->o.sample_rate;
-	batch.n_records = b->n;
-	batch.records = b->ptrs;
-	batch.n_interfaces = b->nifaces;
-	batch.interfaces = b->iface_ptrs;
-	batch.n_counters = b->ncounters;
-	batch.counters = b->counters;
-	batch.losses = &b->losses;
+	head.schema_version = SCHEMA_VERSION;
+	head.host_id = b->host_id;
+	head.collector_id = b->collector_id;
+	head.sequence = b->sequence + 1;
+	head.time_base_unix_ns = b->n ? base + b->clock_offset_ns : 0;
+	head.sample_rate = b->o.sample_rate;
+	tail.n_interfaces = b->nifaces;
+	tail.interfaces = b->iface_ptrs;
+	tail.n_counters = b->ncounters;
+	tail.counters = b->counters;
+	tail.losses = &b->losses;
 
-	len = xdpwatch__v1__feature_batch__get_packed_size(&batch);
-	if (len > b->buf_cap) {
+	/* protobuf-c packs fields in number order and leaves out those not
+	 * set: head, the records, tail, one after the other, are the bytes
+	 * of the whole batch packed at once. */
+	head_len = xdpwatch__v1__feature_batch__get_packed_size(&head);
+	tail_len = xdpwatch__v1__feature_batch__get_packed_size(&tail);
+	cap = head_len + (size_t)b->n * PB_RECORD_SLOT + tail_len;
+	if (cap > b->buf_cap) {
 		/* Only counters of very many interfaces take us here. */
-		uint8_t *nb = realloc(b->buf, len);
+		uint8_t *nb = realloc(b->buf, cap);
 
 		if (nb) {
 			b->buf = nb;
-			b->buf_cap = len;
+			b->buf_cap = cap;
 		}
 	}
-	if (len > b->buf_cap) {
-		pr_err("batch of %u records packs to %zu bytes, over %zu", b->n,
-		       len, b->buf_cap);
+	if (cap > b->buf_cap) {
+		pr_err("batch of %u records may pack to %zu bytes, over %zu",
+		       b->n, cap, b->buf_cap);
 		err = -ENOMEM;
 	} else {
-		xdpwatch__v1__feature_batch__pack(&batch, b->buf);
+		p = b->buf + xdpwatch__v1__feature_batch__pack(&head, b->buf);
+		p = records_pack(b, base, p);
+		p += xdpwatch__v1__feature_batch__pack(&tail, p);
+		len = (size_t)(p - b->buf);
 		err = xw_producer__produce(b->producer, b->host_id,
 					   strlen(b->host_id), b->buf, len, b->n,
 					   hdrs, 2);
@@ -300,8 +378,6 @@ void xw_batcher__destroy(struct xw_batcher *b)
 	if (!b)
 		return;
 	free(b->recs);
-	free(b->pb);
-	free(b->ptrs);
 	free(b->ifaces);
 	free(b->iface_ptrs);
 	free(b->buf);
