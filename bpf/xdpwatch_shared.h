@@ -168,6 +168,9 @@ struct xw_record {
 	__u8 flags; /* XW_REC_* */
 };
 
+/* What one record takes in the ring buffer: its 8-byte header and itself. */
+#define XW_RINGBUF_SLOT (8 + 80)
+
 /* LPM trie keys: prefix length in bits, then the address, network order. */
 struct xw_lpm_v4 {
 	__u32 prefixlen;
@@ -307,6 +310,7 @@ struct xw_config {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct xw_record) == 80, "xw_record layout");
+_Static_assert(XW_RINGBUF_SLOT == 8 + sizeof(struct xw_record), "ring slot");
 _Static_assert(sizeof(struct xw_rule) == 24, "xw_rule layout");
 _Static_assert(sizeof(struct xw_verdict_slot) == 120, "xw_verdict_slot layout");
 _Static_assert(sizeof(struct xw_dst_rule) == 48, "xw_dst_rule layout");

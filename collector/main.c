@@ -366,7 +366,7 @@ static int run(const struct collector_cfg *cfg)
 		.ringbuf_bytes = (uint32_t)cfg->ringbuf_kib * 1024,
 		.sample_rate = (uint32_t)cfg->sample_rate,
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
-				(sizeof(struct xw_record) + 8),
+				XW_RINGBUF_SLOT,
 	};
 	double last_stats, last_expire, last_counters, last_rulestats, t;
 	int n = 0, err;
