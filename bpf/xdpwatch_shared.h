@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define XW_ABI_VERSION 1
+#define XW_ABI_VERSION 2
 
 /* Capacities; overridable at build time like katran's MAX_VIPS. */
 #ifndef XW_MAX_RULES

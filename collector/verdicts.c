@@ -30,6 +30,7 @@ struct xw_verdicts {
 	const struct xw_iface *ifaces;
 	int n;
 	uint8_t ids_used[ID_SPAN / 8];
+	uint32_t ids_full_below; /* every id index below this one is used */
 	struct xw_verdicts_stats st;
 	struct timespec started;
 	time_t last_expire_check;
@@ -57,14 +58,25 @@ static void refuse(struct xw_verdicts *v, enum xw_refusal r,
 			xw_refusal_name(r), why);
 }
 
+/*
+ * The lowest free id. The search starts where the used ids below end and
+ * skips full bytes: a scan from 0 made a replay of n verdicts O(n^2), 1.8
+ * of a 60,000-verdict replay's 4 s of applying.
+ */
 static uint32_t id_alloc(struct xw_verdicts *v)
 {
-	for (uint32_t i = 0; i < ID_SPAN; i++) {
+	uint32_t i = v->ids_full_below;
+
+	while (i < ID_SPAN && v->ids_used[i / 8] == 0xff)
+		i = (i / 8 + 1) * 8;
+	for (; i < ID_SPAN; i++) {
 		if (!(v->ids_used[i / 8] & (1 << (i % 8)))) {
 			v->ids_used[i / 8] |= 1 << (i % 8);
+			v->ids_full_below = i + 1;
 			return XW_RULE_ID_VERDICT_BASE + i;
 		}
 	}
+	v->ids_full_below = ID_SPAN;
 	return 0;
 }
 
@@ -74,10 +86,13 @@ static void id_mark(struct xw_verdicts *v, uint32_t id, bool used)
 
 	if (id < XW_RULE_ID_VERDICT_BASE || i >= ID_SPAN)
 		return;
-	if (used)
+	if (used) {
 		v->ids_used[i / 8] |= 1 << (i % 8);
-	else
+	} else {
 		v->ids_used[i / 8] &= ~(1 << (i % 8));
+		if (i < v->ids_full_below)
+			v->ids_full_below = i;
+	}
 }
 
 static void slot_from_entry(const struct xw_ventry *e, struct xw_verdict_slot *s)
@@ -383,7 +398,18 @@ static int orphan_cb(const struct xw_rule_view *rv, void *ctx)
 static int apply_cb(struct xw_ventry *e, void *ctx)
 {
 	struct xw_verdicts *v = ctx;
+	struct xw_verdict_slot s;
 
+	/* Adopted from one interface's maps, but missing from another's (an
+	 * interface added since the last run): apply() would take it as done,
+	 * so have it written again everywhere. */
+	for (int i = 0; e->slot && e->applied_version && i < v->n; i++) {
+		const struct xw_maps *m = &v->ifaces[i].maps;
+
+		if (bpf_map_lookup_elem(m->verdict_ids, &e->slot, &s) ||
+		    !rule_present(m, &s, e->slot))
+			e->applied_version = 0;
+	}
 	if (wanted(e, xw_unix_ns()) || e->slot)
 		apply(v, e);
 	return 0;

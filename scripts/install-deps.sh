@@ -22,6 +22,9 @@ packages=(
 	# an independent consumer for tests/integration/test_kafka.py: not our
 	# C code, and Python classes protoc generates from proto/
 	python3-confluent-kafka python3-protobuf protobuf-compiler
+	# tests/integration/test_verdicts.py signs what the CLI refuses to
+	# (expired, tampered, 0.0.0.0/0) with Ed25519 in Python
+	python3-nacl
 )
 
 if [ "$(id -u)" -ne 0 ]; then
