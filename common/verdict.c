@@ -207,21 +207,41 @@ int xw_envelope_seal(const struct xw_verdict_msg *m, const char *topic,
 	return *out ? 0 : -ENOMEM;
 }
 
+/*
+ * What a Verdict and a Withdraw body both carry: it must name the rule and
+ * version its envelope names, in printable text of bounded length.
+ */
+static enum xw_refusal body_common(const char *rule_id, uint64_t version,
+				   const char *issuer, const char *reason,
+				   uint64_t created, const char *what,
+				   struct xw_verdict_msg *m, char *why,
+				   size_t whylen)
+{
+	if (!text_ok(rule_id, XW_RULE_ID_MAX) || !text_ok(issuer, XW_ISSUER_MAX) ||
+	    !text_ok(reason, XW_REASON_MAX))
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
+			      "rule id, issuer or reason too long or not printable");
+	if (strcmp(rule_id, m->rule_id) || version != m->version)
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
+			      "the %s names rule %.64s version %llu, its envelope another",
+			      what, rule_id, (unsigned long long)version);
+	strcpy(m->issuer, issuer);
+	strcpy(m->reason, reason);
+	m->created_unix_ns = created;
+	return XW_REFUSE_NONE;
+}
+
 static enum xw_refusal verdict_from_pb(const Xdpwatch__V1__Verdict *pb,
 				       struct xw_verdict_msg *m, char *why,
 				       size_t whylen)
 {
 	struct xw_verdict *v = &m->v;
+	enum xw_refusal r;
 
-	if (!text_ok(pb->rule_id, XW_RULE_ID_MAX) ||
-	    !text_ok(pb->issuer, XW_ISSUER_MAX) ||
-	    !text_ok(pb->reason, XW_REASON_MAX))
-		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
-			      "rule id, issuer or reason too long or not printable");
-	if (strcmp(pb->rule_id, m->rule_id) || pb->version != m->version)
-		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
-			      "the verdict names rule %.64s version %llu, its envelope another",
-			      pb->rule_id, (unsigned long long)pb->version);
+	r = body_common(pb->rule_id, pb->version, pb->issuer, pb->reason,
+			pb->created_unix_ns, "verdict", m, why, whylen);
+	if (r)
+		return r;
 	if (!prefix_from_pb(pb->src, &v->src, false))
 		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "source prefix missing, of a bad length or with host bits set");
@@ -259,9 +279,6 @@ static enum xw_refusal verdict_from_pb(const Xdpwatch__V1__Verdict *pb,
 	v->rate_pps = pb->rate_pps;
 	v->ttl_s = pb->ttl_s;
 	v->all_hosts = pb->all_hosts;
-	strcpy(m->issuer, pb->issuer);
-	strcpy(m->reason, pb->reason);
-	m->created_unix_ns = pb->created_unix_ns;
 	return XW_REFUSE_NONE;
 }
 
@@ -269,18 +286,8 @@ static enum xw_refusal withdraw_from_pb(const Xdpwatch__V1__Withdraw *pb,
 					struct xw_verdict_msg *m, char *why,
 					size_t whylen)
 {
-	if (!text_ok(pb->rule_id, XW_RULE_ID_MAX) ||
-	    !text_ok(pb->issuer, XW_ISSUER_MAX) ||
-	    !text_ok(pb->reason, XW_REASON_MAX))
-		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED,
-			      "rule id, issuer or reason too long or not printable");
-	if (strcmp(pb->rule_id, m->rule_id) || pb->version != m->version)
-		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MISMATCH,
-			      "the withdrawal names another rule or version than its envelope");
-	strcpy(m->issuer, pb->issuer);
-	strcpy(m->reason, pb->reason);
-	m->created_unix_ns = pb->created_unix_ns;
-	return XW_REFUSE_NONE;
+	return body_common(pb->rule_id, pb->version, pb->issuer, pb->reason,
+			   pb->created_unix_ns, "withdrawal", m, why, whylen);
 }
 
 enum xw_refusal xw_envelope_open(const void *buf, size_t len,
