@@ -30,16 +30,55 @@ bool xw_rule_id_valid(const char *id)
 	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
 }
 
-/* Printable, bounded text from a peer: no control bytes reach our logs. */
+/*
+ * Printable, bounded text from a peer: valid UTF-8 (reasons may name
+ * people) without control bytes, so nothing a peer sends can break a log
+ * line or a JSON consumer downstream.
+ */
 static bool text_ok(const char *s, size_t max)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strnlen(s, max);
 
 	if (n == max)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t len;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
 			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, past U+10FFFF, C1 controls. */
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		i += len;
+	}
 	return true;
 }
 

@@ -144,7 +144,8 @@ class Collector:
         raise RuntimeError("collector did not attach:\n" + self.log_text())
 
     def log_text(self):
-        with open(self.log_path) as f:
+        # A byte that is not UTF-8 must fail an assertion, not the reader.
+        with open(self.log_path, errors="backslashreplace") as f:
             return f.read()
 
     def stop(self, sig=signal.SIGINT, timeout=10):

@@ -1338,6 +1338,27 @@ static void test_refuse_sealed_content(void **state)
 		       XW_REFUSE_MALFORMED, why);
 	free(buf);
 
+	/* Text reaches logs and JSON: invalid UTF-8 (a lone continuation
+	 * byte, an overlong '/', a C1 control) is refused, real UTF-8 is not. */
+	static const char *const bad_utf8[] = { "soc:\x80", "soc:\xc0\xaf",
+						"soc:\xc2\x85", "soc:\xe2\x82" };
+	for (size_t k = 0; k < sizeof(bad_utf8) / sizeof(bad_utf8[0]); k++) {
+		m = verdict_msg(fx->now);
+		strcpy(m.issuer, bad_utf8[k]);
+		buf = seal(fx, &m, TOPIC, &len);
+		assert_refusal(open_as(fx, buf, len, "r1", TOPIC, &got, why,
+				       sizeof(why)),
+			       XW_REFUSE_MALFORMED, why);
+		free(buf);
+	}
+	m = verdict_msg(fx->now);
+	strcpy(m.reason, "Zo\xc3\xab saw a flood \xe2\x80\x94 \xf0\x9f\x94\xa5");
+	buf = seal(fx, &m, TOPIC, &len);
+	assert_int_equal(open_as(fx, buf, len, "r1", TOPIC, &got, why, sizeof(why)),
+			 XW_REFUSE_NONE);
+	assert_string_equal(got.reason, m.reason);
+	free(buf);
+
 	m = verdict_msg(fx->now);
 	m.v.src.addr[3] = 7; /* 192.0.2.7/24 */
 	buf = seal(fx, &m, TOPIC, &len);
