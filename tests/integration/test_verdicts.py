@@ -606,6 +606,37 @@ class Delivery(VerdictLab):
         self.assert_passes(1, OTHER, 50)
 
 
+    def test_8_rule_stats_on_the_rulestats_topic(self):
+        """Each collector publishes RuleStats (default topic, every 10 s):
+        the verdict's rule by its rule id, with the packets it dropped."""
+        lab, c1 = self.lab, self.c1
+        rule_id, version = self.add(self.topic, THIRD + "/32", "--hosts", self.h1)
+        wait_rules(lab, c1, lambda r: THIRD + "/32" in r, "verdict for the rule stats")
+        sent, received = self.ping(1, THIRD, 20)
+        self.assertEqual((sent, received), (20, 0))
+        deadline, found = time.monotonic() + 30, None
+        while time.monotonic() < deadline and not found:
+            for _, _, key, value in consume("xdpwatch.rulestats.v1"):
+                if key != self.h1.encode() or value is None:
+                    continue
+                msg = PB.RuleStats()
+                msg.ParseFromString(value)
+                for r in msg.rules:
+                    if r.rule_id == rule_id and r.packets_total == 20:
+                        found = (msg, r)
+            if not found:
+                time.sleep(1)
+        self.assertIsNotNone(found, "no RuleStats from %s with rule %s at 20 packets" % (self.h1, rule_id))
+        msg, r = found
+        self.assertEqual(msg.host_id, self.h1)
+        self.assertEqual(r.version, version)
+        self.assertEqual(r.action, PB.VERDICT_DROP)
+        self.assertGreater(r.bytes_total, 20 * 84 - 1)
+        self.assertGreater(msg.interval_end_unix_ns, msg.interval_start_unix_ns)
+        verdict_withdraw(self.topic, rule_id)
+        wait_rules(lab, c1, lambda r: THIRD + "/32" not in r, "rule-stats verdict withdrawn")
+
+
 class Refusals(VerdictLab):
     """Pair 1; one collector, rule_budget 2, verdict_max_ttl_s 300. Each
     test checks that its case bumps exactly its own refusal counter and
