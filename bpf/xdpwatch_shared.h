@@ -296,7 +296,6 @@ enum xw_refusal {
 	XW_REFUSE_BUDGET, /* over the configured rule budget */
 	XW_REFUSE_MAP_FULL, /* the kernel map refused the entry */
 	XW_REFUSE_CONFLICT, /* another live rule holds the same source prefix */
-	XW_REFUSE_UNSUPPORTED, /* a match this collector cannot enforce yet */
 	XW_REFUSE_COUNT
 };
 

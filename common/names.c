@@ -77,7 +77,6 @@ static const char *const refusal_names[XW_REFUSE_COUNT] = {
 	[XW_REFUSE_BUDGET] = "over_rule_budget",
 	[XW_REFUSE_MAP_FULL] = "map_full",
 	[XW_REFUSE_CONFLICT] = "prefix_taken",
-	[XW_REFUSE_UNSUPPORTED] = "unsupported_match",
 };
 
 static const struct {

@@ -571,8 +571,7 @@ class Delivery(VerdictLab):
         self.assert_passes(1, ATK)
 
     def test_6_destination_qualified_verdict(self):
-        # Applied since 6b706c7 (refused as unsupported_match before): the
-        # attacker is dropped on its way to VIC2 only.
+        # The attacker is dropped on its way to VIC2 only.
         lab, c1 = self.lab, self.c1
         rule_id, _ = self.add(self.topic, ATK + "/32", "--dst", VIC2 + "/32", "--hosts", self.h1)
         rule = wait_rules(lab, c1, lambda r: ATK + "/32" in r, "destination verdict")[ATK + "/32"]
@@ -640,9 +639,7 @@ class Delivery(VerdictLab):
 class Refusals(VerdictLab):
     """Pair 1; one collector, rule_budget 2, verdict_max_ttl_s 300. Each
     test checks that its case bumps exactly its own refusal counter and
-    that no verdict rule reaches the maps. (Destination-qualified and
-    rate-limit verdicts were refused as unsupported_match until 6b706c7;
-    they are applied now, see Delivery.)"""
+    that no verdict rule reaches the maps."""
 
     @classmethod
     def _setup(cls):
