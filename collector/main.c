@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,13 @@ static int batcher_open(const struct collector_cfg *cfg,
 	return 0;
 }
 
+static int epoll_watch(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -369,7 +377,8 @@ static int run(const struct collector_cfg *cfg)
 				XW_RINGBUF_SLOT,
 	};
 	double last_stats, last_expire, last_counters, last_rulestats, t;
-	int n = 0, err;
+	bool verdicts_more = false;
+	int n = 0, epfd = -1, err;
 
 	err = xw_output__open(&out, cfg->output);
 	if (err)
@@ -438,13 +447,40 @@ static int run(const struct collector_cfg *cfg)
 		(long long)cfg->sample_rate);
 
 	last_stats = last_expire = last_counters = last_rulestats = now_s();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	err = epfd < 0 ? -errno : 0;
+	if (!err)
+		err = epoll_watch(epfd, ring_buffer__epoll_fd(rb));
+	if (!err && verdicts) {
+		err = xw_verdicts__fd(verdicts);
+		if (err >= 0)
+			err = epoll_watch(epfd, err);
+	}
+	if (err) {
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+		goto cleanup;
+	}
 	while (!stop) {
-		/* poll sleeps until a batch wakes us or the timeout passes;
-		 * only consume reads every ring, including records queued
-		 * without a wake-up, so always call both. */
-		err = ring_buffer__poll(rb, (int)cfg->poll_timeout_ms);
-		if (err >= 0 || err == -EINTR)
-			err = ring_buffer__consume(rb);
+		struct epoll_event ev[4];
+		int timeout = (int)cfg->poll_timeout_ms;
+
+		/* Sleep until a batch of records or a verdict arrives, or the
+		 * timeout: records queued without a wake-up wait at most that
+		 * long. Verdicts still to read, or a start not yet caught up
+		 * with the topic, shorten the sleep. */
+		if (verdicts_more)
+			timeout = 0;
+		else if (verdicts && !xw_verdicts__stats(verdicts)->caught_up &&
+			 timeout > 10)
+			timeout = 10;
+		if (epoll_wait(epfd, ev, 4, timeout) < 0 && errno != EINTR) {
+			err = -errno;
+			pr_err("event loop: %s", strerror(errno));
+			break;
+		}
+		/* consume reads every ring, including records queued without a
+		 * wake-up (ring_buffer__poll would read only rings that woke). */
+		err = ring_buffer__consume(rb);
 		if (err < 0 && err != -EINTR) {
 			pr_err("ring buffer: %s", strerror(-err));
 			break;
@@ -453,7 +489,7 @@ static int run(const struct collector_cfg *cfg)
 		xw_output__flush(&out);
 
 		if (verdicts)
-			xw_verdicts__poll(verdicts);
+			verdicts_more = xw_verdicts__poll(verdicts);
 		t = now_s();
 		if (batcher) {
 			if ((t - last_counters) * 1000 >= (double)cfg->counters_interval_ms) {
@@ -499,6 +535,8 @@ static int run(const struct collector_cfg *cfg)
 			    verdicts);
 
 cleanup:
+	if (epfd >= 0)
+		close(epfd);
 	xw_rulestats__free(rulestats);
 	xw_verdicts__free(verdicts);
 	xw_batcher__destroy(batcher);

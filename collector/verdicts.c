@@ -441,11 +441,18 @@ static int expire_cb(struct xw_ventry *e, void *ctx)
 	return 0;
 }
 
-void xw_verdicts__poll(struct xw_verdicts *v)
+int xw_verdicts__fd(struct xw_verdicts *v)
+{
+	return xw_consumer__wake_fd(v->cons);
+}
+
+bool xw_verdicts__poll(struct xw_verdicts *v)
 {
 	struct xw_kafka_msg km;
 	int i;
 
+	/* Clear first: a message that lands while we drain signals again. */
+	xw_consumer__wake_clear(v->cons);
 	for (i = 0; i < POLL_BUDGET; i++) {
 		int ret = xw_consumer__next(v->cons, 0, &km);
 
@@ -470,6 +477,7 @@ void xw_verdicts__poll(struct xw_verdicts *v)
 		v->last_expire_check = time(NULL);
 		xw_vtable__foreach(v->table, expire_cb, v);
 	}
+	return i == POLL_BUDGET;
 }
 
 int xw_verdicts__new(struct xw_verdicts **out, const struct xw_verdicts_opts *o,

@@ -5,7 +5,9 @@
  *   xw_verdicts__new(&v, opts, ifaces, n)
  *       load the trusted keys and start reading every partition of the
  *       verdict topic from the beginning
- *   xw_verdicts__poll(v)
+ *   xw_verdicts__fd(v)     readable when verdicts arrive: for the epoll loop
+ *   xw_verdicts__poll(v)   returns true when more are waiting: it stops
+ *                          after a budget so the drain is not held up
  *       read what has arrived without blocking; until the topic's content
  *       at start has been read, only remember it; then reconcile once
  *       (keep the rules the topic still wants, as they are; remove what it
@@ -52,7 +54,8 @@ struct xw_verdicts_stats {
 
 int xw_verdicts__new(struct xw_verdicts **v, const struct xw_verdicts_opts *o,
 		     const struct xw_iface *ifaces, int n);
-void xw_verdicts__poll(struct xw_verdicts *v);
+int xw_verdicts__fd(struct xw_verdicts *v);
+bool xw_verdicts__poll(struct xw_verdicts *v);
 const struct xw_verdicts_stats *xw_verdicts__stats(const struct xw_verdicts *v);
 void xw_verdicts__free(struct xw_verdicts *v);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,6 +329,7 @@ struct xw_consumer {
 	char schema[128];
 	/* new_all only: per partition, next offset to read and the end
 	 * offset at start */
+	int wake_fd; /* -1 until xw_consumer__wake_fd */
 	int npart;
 	int64_t next[XW_CONSUMER_MAX_PARTITIONS];
 	int64_t end[XW_CONSUMER_MAX_PARTITIONS];
@@ -348,6 +350,7 @@ int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
 		rd_kafka_conf_destroy(conf);
 		return -ENOMEM;
 	}
+	c->wake_fd = -1;
 	/* A group of its own: every reader sees every message. */
 	snprintf(group, sizeof(group), "xdpwatch-reader-%d-%ld-%u", getpid(),
 		 (long)time(NULL), seq++);
@@ -498,6 +501,36 @@ out:
 	return ret;
 }
 
+int xw_consumer__wake_fd(struct xw_consumer *c)
+{
+	static const uint64_t one = 1; /* what an eventfd write must carry */
+	rd_kafka_queue_t *q;
+
+	if (c->wake_fd >= 0)
+		return c->wake_fd;
+	q = rd_kafka_queue_get_consumer(c->rk);
+	if (!q)
+		return -ENOTSUP;
+	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->wake_fd < 0) {
+		rd_kafka_queue_destroy(q);
+		return -errno;
+	}
+	rd_kafka_queue_io_event_enable(q, c->wake_fd, &one, sizeof(one));
+	rd_kafka_queue_destroy(q);
+	return c->wake_fd;
+}
+
+void xw_consumer__wake_clear(struct xw_consumer *c)
+{
+	uint64_t n;
+
+	/* EAGAIN just means nothing was signalled since the last clear. */
+	if (c->wake_fd >= 0 && read(c->wake_fd, &n, sizeof(n)) < 0 &&
+	    errno != EAGAIN)
+		pr_debug("kafka: wake-up fd: %s", strerror(errno));
+}
+
 bool xw_consumer__caught_up(const struct xw_consumer *c)
 {
 	/* Compaction leaves holes in offsets: compare, never count. */
@@ -513,6 +546,15 @@ void xw_consumer__destroy(struct xw_consumer *c)
 		return;
 	if (c->last)
 		rd_kafka_message_destroy(c->last);
+	if (c->wake_fd >= 0) {
+		rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+
+		if (q) {
+			rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+			rd_kafka_queue_destroy(q);
+		}
+		close(c->wake_fd);
+	}
 	rd_kafka_consumer_close(c->rk);
 	rd_kafka_destroy(c->rk);
 	free(c);

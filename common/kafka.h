@@ -103,6 +103,12 @@ int xw_consumer__new_all(struct xw_consumer **c, const struct xw_cfg_kv *props,
 			 const char *topic, int timeout_ms, char *err,
 			 size_t errlen);
 bool xw_consumer__caught_up(const struct xw_consumer *c);
+/*
+ * An eventfd that turns readable when a message arrives on an empty queue,
+ * for an epoll loop; xw_consumer__wake_clear() before draining the queue.
+ */
+int xw_consumer__wake_fd(struct xw_consumer *c);
+void xw_consumer__wake_clear(struct xw_consumer *c);
 void xw_consumer__destroy(struct xw_consumer *c);
 
 /* For tests: make the next poll see a fatal error, as librdkafka would. */
