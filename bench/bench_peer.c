@@ -20,8 +20,6 @@
 #include "bench_peer.h"
 #include "log.h"
 
-volatile sig_atomic_t bench_stop;
-
 static void argv_join(char *const argv[], char *buf, size_t len)
 {
 	size_t off = 0;

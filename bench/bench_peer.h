@@ -30,10 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench_util.h" /* bench_stop */
+
 #define BENCH_PEER_IF "xwb0"
 #define BENCH_PEER_IF_PEER "xwb1"
-
-extern volatile sig_atomic_t bench_stop;
 
 struct bench_peer {
 	char netns[64];

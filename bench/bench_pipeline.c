@@ -42,7 +42,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -64,6 +63,7 @@
 
 #include "batcher.h"
 #include "bench_pkts.h"
+#include "bench_util.h"
 #include "config.h"
 #include "counters.h"
 #include "kafka.h"
@@ -72,6 +72,7 @@
 #include "xdpwatch.skel.h"
 
 #define BENCH_MAX_RUNS 51
+_Static_assert(BENCH_MAX_RUNS <= BENCH_SPREAD_MAX, "runs fit bench_spread_of");
 #define BENCH_MAX_CODECS 4
 #define RING_REC_BYTES (sizeof(struct xw_record) + 8) /* + ring header */
 #define DRAIN_CPU 0
@@ -89,8 +90,6 @@
 #define COLLECTOR_COUNTERS_MS 1000
 #define BENCH_IFINDEX 1 /* a test run's frames arrive on lo */
 #define FLUSH_TIMEOUT_MS 60000
-
-static volatile sig_atomic_t bench_stop;
 
 /* ---- options: one row per option, --help and bounds come from here ---- */
 
@@ -116,179 +115,93 @@ struct bench_opts {
 	bool verbose;
 };
 
-enum opt_type { OT_INT, OT_STR, OT_KV, OT_FLAG, OT_HELP };
-
-struct opt_row {
-	const char *name;
-	int key;
-	enum opt_type type;
-	size_t off;
-	long long def, min, max;
-	const char *sdef;
-	const char *arg;
-	const char *help;
-};
-
 #define OFF(f) offsetof(struct bench_opts, f)
-static const struct opt_row opt_rows[] = {
-	{ "duration", 'd', OT_INT, OFF(duration_s), 5, 1, 3600, NULL, "S",
+static const struct bench_opt opt_rows[] = {
+	{ "duration", 'd', BENCH_OPT_INT, OFF(duration_s), 5, 1, 3600, NULL, "S",
 	  "seconds measured per run, after the warm-up" },
-	{ "warmup", 'w', OT_INT, OFF(warmup_ms), 1000, 0, 60000, NULL, "MS",
+	{ "warmup", 'w', BENCH_OPT_INT, OFF(warmup_ms), 1000, 0, 60000, NULL, "MS",
 	  "milliseconds of each run not measured" },
-	{ "runs", 'n', OT_INT, OFF(runs), 3, 1, BENCH_MAX_RUNS, NULL, "N",
+	{ "runs", 'n', BENCH_OPT_INT, OFF(runs), 3, 1, BENCH_MAX_RUNS, NULL, "N",
 	  "runs per row, interleaved; the table gives their median" },
-	{ "records", 'c', OT_INT, OFF(records), 0, 0, LLONG_MAX, NULL, "N",
+	{ "records", 'c', BENCH_OPT_INT, OFF(records), 0, 0, LLONG_MAX, NULL, "N",
 	  "end a run's measured part after N records drained (0: --duration only)" },
-	{ "repeat", 'r', OT_INT, OFF(repeat), 50000000, 1, INT_MAX, NULL, "N",
+	{ "repeat", 'r', BENCH_OPT_INT, OFF(repeat), 50000000, 1, INT_MAX, NULL, "N",
 	  "packets per BPF_PROG_TEST_RUN call of the producing thread" },
-	{ "ringbuf-kib", 'R', OT_INT, OFF(ringbuf_kib), 4096, 64, 1048576, NULL,
+	{ "ringbuf-kib", 'R', BENCH_OPT_INT, OFF(ringbuf_kib), 4096, 64, 1048576, NULL,
 	  "KIB", "ring buffer size (the collector's ringbuf_kib)" },
-	{ "wakeup-records", 'W', OT_INT, OFF(wakeup_records), 64, 1, 65536,
+	{ "wakeup-records", 'W', BENCH_OPT_INT, OFF(wakeup_records), 64, 1, 65536,
 	  NULL, "N", "wake the drain once N records wait (the collector's wakeup_records)" },
-	{ "budget", 'B', OT_INT, OFF(budget), 1 << 20, 1, INT_MAX, NULL, "N",
+	{ "budget", 'B', BENCH_OPT_INT, OFF(budget), 1 << 20, 1, INT_MAX, NULL, "N",
 	  "records per ring_buffer__poll/consume call at most (the collector has no bound)" },
-	{ "broker-pid", 'p', OT_INT, OFF(broker_pid), 0, 0, INT_MAX, NULL, "PID",
+	{ "broker-pid", 'p', BENCH_OPT_INT, OFF(broker_pid), 0, 0, INT_MAX, NULL, "PID",
 	  "the broker's process, to report its CPU time (0: not reported)" },
-	{ "broker", 'b', OT_STR, OFF(broker), 0, 0, 0, "127.0.0.1:19292",
+	{ "broker", 'b', BENCH_OPT_STR, OFF(broker), 0, 0, 0, "127.0.0.1:19292",
 	  "HOST:PORT", "bootstrap.servers of the broker" },
-	{ "topic", 't', OT_STR, OFF(topic), 0, 0, 0, "xdpwatch.features.v1",
+	{ "topic", 't', BENCH_OPT_STR, OFF(topic), 0, 0, 0, "xdpwatch.features.v1",
 	  "NAME", "topic the end-to-end rows produce to (must exist)" },
-	{ "compression", 'z', OT_STR, OFF(compression), 0, 0, 0, "lz4,zstd",
+	{ "compression", 'z', BENCH_OPT_STR, OFF(compression), 0, 0, 0, "lz4,zstd",
 	  "LIST", "compression.type of each end-to-end row, comma-separated" },
-	{ "log-dir", 'L', OT_STR, OFF(log_dir), 0, 0, 0, NULL, "DIR",
+	{ "log-dir", 'L', BENCH_OPT_STR, OFF(log_dir), 0, 0, 0, NULL, "DIR",
 	  "the broker's log.dirs, for bytes per record as stored (no figure without it)" },
-	{ "family", 'f', OT_STR, OFF(family), 0, 0, 0, "both", "F",
+	{ "family", 'f', BENCH_OPT_STR, OFF(family), 0, 0, 0, "both", "F",
 	  "v4, v6 or both" },
-	{ "mode", 'm', OT_STR, OFF(mode), 0, 0, 0, "both", "M",
+	{ "mode", 'm', BENCH_OPT_STR, OFF(mode), 0, 0, 0, "both", "M",
 	  "collector (its wake-ups, poll 100 ms), busy (no wake-ups, poll 0) or both" },
-	{ "kafka", 'k', OT_KV, OFF(kafka), 0, 0, 0, NULL, "PROP=VALUE",
+	{ "kafka", 'k', BENCH_OPT_OTHER, OFF(kafka), 0, 0, 0, NULL, "PROP=VALUE",
 	  "a librdkafka property for the end-to-end rows (repeatable)" },
-	{ "no-kafka", 'K', OT_FLAG, OFF(no_kafka), 0, 0, 0, NULL, NULL,
+	{ "no-kafka", 'K', BENCH_OPT_FLAG, OFF(no_kafka), 0, 0, 0, NULL, NULL,
 	  "skip the end-to-end rows: no broker needed" },
-	{ "no-random-src", 'S', OT_FLAG, OFF(no_random), 0, 0, 0, NULL, NULL,
+	{ "no-random-src", 'S', BENCH_OPT_FLAG, OFF(no_random), 0, 0, 0, NULL, NULL,
 	  "skip the random-source end-to-end rows" },
-	{ "verbose", 'v', OT_FLAG, OFF(verbose), 0, 0, 0, NULL, NULL,
+	{ "verbose", 'v', BENCH_OPT_FLAG, OFF(verbose), 0, 0, 0, NULL, NULL,
 	  "log libbpf's and librdkafka's detail" },
-	{ "help", 'h', OT_HELP, 0, 0, 0, 0, NULL, NULL, "this text" },
+	{ "help", 'h', BENCH_OPT_HELP, 0, 0, 0, 0, NULL, NULL, "this text" },
 };
-#define N_OPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
 
-static void usage(FILE *f)
+/* --kafka PROP=VALUE: one more property in o->kafka. */
+static int opt_kv(void *o, const struct bench_opt *r, const char *arg)
 {
-	fprintf(f,
-		"Usage: xw-bench-pipeline [options]\n\n"
-		"Records per second from xdpwatch's XDP program (BPF_PROG_TEST_RUN\n"
-		"on CPU 1, sampling 1:1) through the collector's drain, batcher and\n"
-		"Kafka producer (CPU 0) to a real broker, beside the raw drain rate;\n"
-		"bytes per record as the broker stores them. Needs root (CAP_BPF,\n"
-		"CAP_SYS_ADMIN), two CPUs and, for the end-to-end rows, a broker:\n"
-		"bench/run-pipeline.sh starts one.\n\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		char left[40];
+	struct xw_cfg_kv *kv = (void *)((char *)o + r->off);
+	const char *eq = strchr(arg, '=');
 
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", r->key, r->name,
-			 r->arg ? " " : "", r->arg ? r->arg : "");
-		fprintf(f, "  %-28s %s", left, r->help);
-		if (r->type == OT_INT)
-			fprintf(f, " [%lld..%lld, default %lld]", r->min,
-				r->max, r->def);
-		else if (r->type == OT_STR && r->sdef)
-			fprintf(f, " [default %s]", r->sdef);
-		fputc('\n', f);
+	if (!eq || eq == arg || kv->count >= XW_CFG_KV_MAX ||
+	    (size_t)(eq - arg) >= XW_CFG_KEY_MAX ||
+	    strlen(eq + 1) >= XW_CFG_STR_MAX) {
+		fprintf(stderr,
+			"xw-bench-pipeline: --%s: '%s' is not "
+			"PROP=VALUE (or too many, or too long)\n",
+			r->name, arg);
+		return -EINVAL;
 	}
+	snprintf(kv->key[kv->count], XW_CFG_KEY_MAX, "%.*s",
+		 (int)(eq - arg), arg);
+	snprintf(kv->value[kv->count], XW_CFG_STR_MAX, "%s", eq + 1);
+	kv->count++;
+	return 0;
 }
+
+static const struct bench_cli cli = {
+	.prog = "xw-bench-pipeline",
+	.about = "Records per second from xdpwatch's XDP program (BPF_PROG_TEST_RUN\n"
+		 "on CPU 1, sampling 1:1) through the collector's drain, batcher and\n"
+		 "Kafka producer (CPU 0) to a real broker, beside the raw drain rate;\n"
+		 "bytes per record as the broker stores them. Needs root (CAP_BPF,\n"
+		 "CAP_SYS_ADMIN), two CPUs and, for the end-to-end rows, a broker:\n"
+		 "bench/run-pipeline.sh starts one.\n\n",
+	.opts = opt_rows,
+	.nopts = BENCH_OPTS_N(opt_rows),
+	.width = 28,
+	.show_sdef = true,
+	.other = opt_kv,
+};
 
 /* 0: go on; 1: --help printed; -EINVAL: bad usage, already reported. */
 static int opts__parse(struct bench_opts *o, int argc, char **argv)
 {
-	struct option lopts[N_OPTS + 1];
-	char sopts[3 * N_OPTS + 1], *s = sopts;
-	int c;
+	int err = bench_opts__parse(&cli, o, sizeof(*o), argc, argv);
 
-	memset(o, 0, sizeof(*o));
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		bool arg = r->type == OT_INT || r->type == OT_STR ||
-			   r->type == OT_KV;
-
-		lopts[i] = (struct option){ r->name, arg ? required_argument :
-							 no_argument,
-					    NULL, r->key };
-		*s++ = (char)r->key;
-		if (arg)
-			*s++ = ':';
-		if (r->type == OT_INT)
-			*(long long *)((char *)o + r->off) = r->def;
-		else if (r->type == OT_STR)
-			*(const char **)((char *)o + r->off) = r->sdef;
-	}
-	*s = '\0';
-
-	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
-		const struct opt_row *r = NULL;
-		char *end;
-
-		for (size_t i = 0; i < N_OPTS; i++)
-			if (opt_rows[i].key == c)
-				r = &opt_rows[i];
-		if (!r) {
-			usage(stderr);
-			return -EINVAL;
-		}
-		switch (r->type) {
-		case OT_HELP:
-			usage(stdout);
-			return 1;
-		case OT_FLAG:
-			*(bool *)((char *)o + r->off) = true;
-			break;
-		case OT_STR:
-			*(const char **)((char *)o + r->off) = optarg;
-			break;
-		case OT_KV: {
-			struct xw_cfg_kv *kv = (void *)((char *)o + r->off);
-			const char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg || kv->count >= XW_CFG_KV_MAX ||
-			    (size_t)(eq - optarg) >= XW_CFG_KEY_MAX ||
-			    strlen(eq + 1) >= XW_CFG_STR_MAX) {
-				fprintf(stderr,
-					"xw-bench-pipeline: --%s: '%s' is not "
-					"PROP=VALUE (or too many, or too long)\n",
-					r->name, optarg);
-				return -EINVAL;
-			}
-			snprintf(kv->key[kv->count], XW_CFG_KEY_MAX, "%.*s",
-				 (int)(eq - optarg), optarg);
-			snprintf(kv->value[kv->count], XW_CFG_STR_MAX, "%s",
-				 eq + 1);
-			kv->count++;
-			break;
-		}
-		case OT_INT: {
-			long long v;
-
-			errno = 0;
-			v = strtoll(optarg, &end, 0);
-			if (errno || *end || v < r->min || v > r->max) {
-				fprintf(stderr,
-					"xw-bench-pipeline: --%s: '%s' is not "
-					"an integer in %lld..%lld\n",
-					r->name, optarg, r->min, r->max);
-				return -EINVAL;
-			}
-			*(long long *)((char *)o + r->off) = v;
-			break;
-		}
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "xw-bench-pipeline: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
+	if (err)
+		return err;
 	if (strcmp(o->family, "v4") && strcmp(o->family, "v6") &&
 	    strcmp(o->family, "both")) {
 		fprintf(stderr, "xw-bench-pipeline: --family: v4, v6 or both\n");
@@ -388,15 +301,11 @@ static void *feed_main(void *arg)
 	struct bpf_feed *f = arg;
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->pkt->data,
 		    .data_size_in = f->pkt->len, .repeat = f->repeat);
-	cpu_set_t set;
 	int err;
 
-	CPU_ZERO(&set);
-	CPU_SET(PRODUCER_CPU, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		f->err = -errno;
+	f->err = bench_pin_self(PRODUCER_CPU);
+	if (f->err)
 		goto out;
-	}
 	while (!atomic_load(&f->stop)) {
 		/* The kernel checks for signals between packets: stop is
 		 * seen within one packet of SIGUSR1. */
@@ -564,19 +473,6 @@ static int on_record_random(void *ctx, void *data, size_t size)
 static int on_record_discard(void *ctx, void *data, size_t size)
 {
 	return 0;
-}
-
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double now_s(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
 }
 
 /* CPU seconds of a process (utime + stime), or -1. */
@@ -773,20 +669,20 @@ static int run_alone(const struct bench *b, struct row *r, struct sample *s)
 	err = xw_batcher__new(&batcher, &bo, NULL_SINK, &lo, 1);
 	if (err)
 		return err;
-	t0 = now_s();
-	cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	t0 = bench_now_s();
+	cpu0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
 	do {
 		for (int i = 0; i < 4096; i++) {
 			rec.ts_ns += 50 + (n & 15);
 			xw_batcher__add(batcher, &rec);
 			n++;
 		}
-		t1 = now_s();
+		t1 = bench_now_s();
 	} while (t1 - t0 < (double)o->duration_s && !bench_stop &&
 		 (!o->records || n < (uint64_t)o->records));
 	xw_batcher__flush(batcher);
 	s->secs = t1 - t0;
-	s->cpu_side = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	s->cpu_side = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	s->rate = s->drained_rate = (double)n / s->secs;
 	s->cpu_share = s->cpu_side / s->secs;
 	s->rate_per_cpu = s->cpu_side > 0 ? (double)n / s->cpu_side : 0;
@@ -877,7 +773,7 @@ static int run_one(const struct bench *b, struct row *r, struct sample *s)
 		feed__stop(&feed);
 		goto out;
 	}
-	t_start = last_counters = now_s();
+	t_start = last_counters = bench_now_s();
 	t_warm = t_start + o->warmup_ms / 1000.0;
 	t_end = t_warm + (double)o->duration_s;
 	for (;;) {
@@ -885,7 +781,7 @@ static int run_one(const struct bench *b, struct row *r, struct sample *s)
 		if (err)
 			break;
 		turns++;
-		t = now_s();
+		t = bench_now_s();
 		if (d.batcher) {
 			if ((t - last_counters) * 1000 >= COLLECTOR_COUNTERS_MS) {
 				counters_attach(b, cpb, &cptr, d.batcher);
@@ -898,8 +794,8 @@ static int run_one(const struct bench *b, struct row *r, struct sample *s)
 		if (!measuring && t >= t_warm) {
 			measuring = true;
 			t0 = t;
-			cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-			feed_cpu0 = clock_s(feed_clock);
+			cpu0 = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID);
+			feed_cpu0 = bench_clock_s(feed_clock);
 			broker0 = proc_cpu_s(o->broker_pid);
 			d0 = d.drained;
 			turns0 = turns;
@@ -913,10 +809,10 @@ static int run_one(const struct bench *b, struct row *r, struct sample *s)
 		if (bench_stop)
 			break;
 	}
-	t = now_s();
+	t = bench_now_s();
 	s->secs = t - t0;
-	s->feed_share = clock_s(feed_clock) - feed_cpu0;
-	s->cpu_side = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - s->feed_share;
+	s->feed_share = bench_clock_s(feed_clock) - feed_cpu0;
+	s->cpu_side = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0 - s->feed_share;
 	s->feed_share /= s->secs > 0 ? s->secs : 1;
 	s->broker_share = -1;
 	if (broker0 >= 0 && proc_cpu_s(o->broker_pid) >= 0 && s->secs > 0)
@@ -984,25 +880,19 @@ out:
 
 /* ---- statistics over runs ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median, min and max of the rows' figures. */
 static void row_stats(const struct row *r, double *min, double *med,
 		      double *max)
 {
 	double v[BENCH_MAX_RUNS];
+	struct bench_spread sp;
 
 	for (int i = 0; i < r->n; i++)
 		v[i] = r->s[i].rate;
-	qsort(v, (size_t)r->n, sizeof(v[0]), cmp_double);
-	*min = v[0];
-	*max = v[r->n - 1];
-	*med = r->n % 2 ? v[r->n / 2] : (v[r->n / 2 - 1] + v[r->n / 2]) / 2;
+	sp = bench_spread_of(v, (size_t)r->n);
+	*min = sp.min;
+	*med = sp.med;
+	*max = sp.max;
 }
 
 static double row_median(const struct row *r)
@@ -1032,8 +922,7 @@ static double median_of(const struct row *r, size_t off)
 
 	for (int i = 0; i < r->n; i++)
 		v[i] = *(const double *)((const char *)&r->s[i] + off);
-	qsort(v, (size_t)r->n, sizeof(v[0]), cmp_double);
-	return r->n % 2 ? v[r->n / 2] : (v[r->n / 2 - 1] + v[r->n / 2]) / 2;
+	return bench_spread_of(v, (size_t)r->n).med;
 }
 
 static void row_sum(const struct row *r, struct row_sum *t)
@@ -1351,20 +1240,6 @@ static void print_goals(void)
 
 /* ---- setup ---- */
 
-static int pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
-static void on_signal(int sig)
-{
-	bench_stop = 1;
-}
-
 static int codecs_open(const struct bench_opts *o)
 {
 	char list[256], *save = NULL, *c;
@@ -1510,7 +1385,6 @@ static void fams_init(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction su = { .sa_handler = on_sigusr1 };
 	struct bench b = { 0 };
 	struct bench_opts o;
@@ -1530,10 +1404,7 @@ int main(int argc, char **argv)
 		pr_warn("runs < 3 or duration < 3 s: a quick look, not a figure "
 			"to quote");
 
-	/* No SA_RESTART: a signal ends the test-run call with EINTR. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_signals__install(); /* the test-run call ends with EINTR */
 	sigaction(SIGUSR1, &su, NULL);
 
 	/* First of all, so every thread made later (librdkafka's) inherits
@@ -1545,7 +1416,7 @@ int main(int argc, char **argv)
 		       PRODUCER_CPU);
 		return 1;
 	}
-	err = pin_self(DRAIN_CPU);
+	err = bench_pin_self(DRAIN_CPU);
 	if (err) {
 		pr_err("sched_setaffinity(CPU %d): %s", DRAIN_CPU,
 		       strerror(-err));

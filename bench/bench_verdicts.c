@@ -39,7 +39,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -59,6 +58,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "kafka.h"
 #include "log.h"
@@ -67,6 +67,7 @@
 #include "xdpwatch_shared.h"
 
 #define BENCH_MAX_RUNS 21
+_Static_assert(BENCH_MAX_RUNS <= BENCH_SPREAD_MAX, "runs fit bench_spread_of");
 #define BENCH_MAX_REPLAY 4
 #define BENCH_MAX_SETS 8
 #define ADDR_SPAN 131072 /* 198.18.0.0/15 */
@@ -76,8 +77,6 @@
 #define GOAL_MEDIAN_MS 200.0
 #define GOAL_P99_MS 1000.0
 #define GOAL_RATE 10000.0
-
-static volatile sig_atomic_t bench_stop;
 
 /* ---- options: one row per option, --help and bounds come from here ---- */
 
@@ -104,171 +103,80 @@ struct bench_opts {
 	bool verbose;
 };
 
-enum opt_type { OT_INT, OT_STR, OT_LIST, OT_FLAG, OT_HELP };
-
-struct opt_row {
-	const char *name;
-	int key;
-	enum opt_type type;
-	size_t off;
-	long long def, min, max;
-	const char *sdef;
-	const char *arg;
-	const char *help;
-};
-
 #define OFF(f) offsetof(struct bench_opts, f)
-static const struct opt_row opt_rows[] = {
-	{ "count", 'c', OT_INT, OFF(count), 1000, 0, RULE_BUDGET - 1, NULL, "N",
+static const struct bench_opt opt_rows[] = {
+	{ "count", 'c', BENCH_OPT_INT, OFF(count), 1000, 0, RULE_BUDGET - 1, NULL, "N",
 	  "verdicts in the latency row; 0 skips the row" },
-	{ "rate", 'r', OT_INT, OFF(rate), 50, 1, 100000, NULL, "N",
+	{ "rate", 'r', BENCH_OPT_INT, OFF(rate), 50, 1, 100000, NULL, "N",
 	  "verdicts per second in the latency row" },
-	{ "live-count", 'l', OT_INT, OFF(live_count), 10000, 0, RULE_BUDGET,
+	{ "live-count", 'l', BENCH_OPT_INT, OFF(live_count), 10000, 0, RULE_BUDGET,
 	  NULL, "N", "verdicts per live run, produced at once; 0 skips the row" },
-	{ "replay", 'R', OT_STR, OFF(replay), 0, 0, 0, "10000,60000", "N,N",
+	{ "replay", 'R', BENCH_OPT_STR, OFF(replay), 0, 0, 0, "10000,60000", "N,N",
 	  "verdicts on the topic when the collector starts, one row each, "
 	  "ascending, at most 65536 (default 10000,60000; '' skips)" },
-	{ "runs", 'n', OT_INT, OFF(runs), 3, 1, BENCH_MAX_RUNS, NULL, "N",
+	{ "runs", 'n', BENCH_OPT_INT, OFF(runs), 3, 1, BENCH_MAX_RUNS, NULL, "N",
 	  "runs of each replay and live row; min/median/max over these" },
-	{ "broker", 'b', OT_STR, OFF(broker), 0, 0, 0, NULL, "HOST:PORT",
+	{ "broker", 'b', BENCH_OPT_STR, OFF(broker), 0, 0, 0, NULL, "HOST:PORT",
 	  "Kafka bootstrap servers (required)" },
-	{ "topic", 't', OT_STR, OFF(topic), 0, 0, 0, NULL, "NAME",
+	{ "topic", 't', BENCH_OPT_STR, OFF(topic), 0, 0, 0, NULL, "NAME",
 	  "an empty compacted topic for the latency and live rows (required)" },
-	{ "replay-topic", 'T', OT_STR, OFF(replay_topic), 0, 0, 0, NULL,
+	{ "replay-topic", 'T', BENCH_OPT_STR, OFF(replay_topic), 0, 0, 0, NULL,
 	  "NAME", "an empty compacted topic for the replay rows" },
-	{ "key-dir", 'k', OT_STR, OFF(key_dir), 0, 0, 0, NULL, "DIR",
+	{ "key-dir", 'k', BENCH_OPT_STR, OFF(key_dir), 0, 0, 0, NULL, "DIR",
 	  "signing key " KEY_ID ".key/.pub, made there if missing; the "
 	  "collector's trusted_keys (required)" },
-	{ "collector", 'C', OT_STR, OFF(collector), 0, 0, 0, NULL, "PATH",
+	{ "collector", 'C', BENCH_OPT_STR, OFF(collector), 0, 0, 0, NULL, "PATH",
 	  "the xdpwatch-collector binary (required)" },
-	{ "netns", 'N', OT_STR, OFF(netns), 0, 0, 0, NULL, "NAME",
+	{ "netns", 'N', BENCH_OPT_STR, OFF(netns), 0, 0, 0, NULL, "NAME",
 	  "network namespace that holds --ifname (required)" },
-	{ "ifname", 'i', OT_STR, OFF(ifname), 0, 0, 0, "xwvb0", "IF",
+	{ "ifname", 'i', BENCH_OPT_STR, OFF(ifname), 0, 0, 0, "xwvb0", "IF",
 	  "interface in --netns the collector attaches to (default xwvb0)" },
-	{ "pin-root", 'p', OT_STR, OFF(pin_root), 0, 0, 0, NULL, "DIR",
+	{ "pin-root", 'p', BENCH_OPT_STR, OFF(pin_root), 0, 0, 0, NULL, "DIR",
 	  "the collector's pin_root, must not exist (default "
 	  "/sys/fs/bpf/xw-bench-verdicts-<pid>); removed at exit" },
-	{ "work-dir", 'w', OT_STR, OFF(work_dir), 0, 0, 0, NULL, "DIR",
+	{ "work-dir", 'w', BENCH_OPT_STR, OFF(work_dir), 0, 0, 0, NULL, "DIR",
 	  "collector logs and lock files go here (required)" },
-	{ "collector-set", 'S', OT_LIST, OFF(sets), 0, 0, 0, NULL,
+	{ "collector-set", 'S', BENCH_OPT_OTHER, OFF(sets), 0, 0, 0, NULL,
 	  "KEY=VALUE", "one more collector setting, after the bench's own "
 	  "(repeatable, up to 8), e.g. poll_timeout_ms=20" },
-	{ "ttl-s", 'L', OT_INT, OFF(ttl_s), 600, 60, 86400, NULL, "S",
+	{ "ttl-s", 'L', BENCH_OPT_INT, OFF(ttl_s), 600, 60, 86400, NULL, "S",
 	  "TTL of every verdict" },
-	{ "timeout-s", 'W', OT_INT, OFF(timeout_s), 120, 5, 3600, NULL, "S",
+	{ "timeout-s", 'W', BENCH_OPT_INT, OFF(timeout_s), 120, 5, 3600, NULL, "S",
 	  "longest wait for a row's rules to reach the map" },
-	{ "poll-us", 'u', OT_INT, OFF(poll_us), 1000, 50, 100000, NULL, "US",
+	{ "poll-us", 'u', BENCH_OPT_INT, OFF(poll_us), 1000, 50, 100000, NULL, "US",
 	  "pause between the map watcher's passes" },
-	{ "verbose", 'v', OT_FLAG, OFF(verbose), 0, 0, 0, NULL, NULL,
+	{ "verbose", 'v', BENCH_OPT_FLAG, OFF(verbose), 0, 0, 0, NULL, NULL,
 	  "log debug detail" },
-	{ "help", 'h', OT_HELP, 0, 0, 0, 0, NULL, NULL, "this text" },
+	{ "help", 'h', BENCH_OPT_HELP, 0, 0, 0, 0, NULL, NULL, "this text" },
 };
-#define N_OPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
 
-static void usage(FILE *f)
+/* --collector-set KEY=VALUE: one more of o->sets. */
+static int opt_set(void *opts, const struct bench_opt *r, const char *arg)
 {
-	fprintf(f,
-		"Usage: xw-bench-verdicts [options]\n\n"
-		"Verdict apply rate (verdicts/s from the topic to the maps) and\n"
-		"publish-to-enforce latency of a real xdpwatch-collector against a\n"
-		"real broker. Needs root (the collector attaches XDP; the pinned\n"
-		"maps are read). bench/run-verdicts.sh sets everything up.\n\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		char left[40];
+	struct bench_opts *o = opts;
 
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", r->key, r->name,
-			 r->arg ? " " : "", r->arg ? r->arg : "");
-		fprintf(f, "  %-26s %s", left, r->help);
-		if (r->type == OT_INT)
-			fprintf(f, " [%lld..%lld, default %lld]", r->min,
-				r->max, r->def);
-		fputc('\n', f);
-	}
-}
-
-/* 0: go on; 1: --help printed; -EINVAL: bad usage, already reported. */
-static int opts__parse(struct bench_opts *o, int argc, char **argv)
-{
-	struct option lopts[N_OPTS + 1];
-	char sopts[3 * N_OPTS + 1], *s = sopts;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		bool arg = r->type == OT_INT || r->type == OT_STR ||
-			   r->type == OT_LIST;
-
-		lopts[i] = (struct option){ r->name, arg ? required_argument :
-							 no_argument,
-					    NULL, r->key };
-		*s++ = (char)r->key;
-		if (arg)
-			*s++ = ':';
-		if (r->type == OT_INT)
-			*(long long *)((char *)o + r->off) = r->def;
-		if (r->type == OT_STR)
-			*(const char **)((char *)o + r->off) = r->sdef;
-	}
-	*s = '\0';
-
-	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
-		const struct opt_row *r = NULL;
-		char *end;
-
-		for (size_t i = 0; i < N_OPTS; i++)
-			if (opt_rows[i].key == c)
-				r = &opt_rows[i];
-		if (!r) {
-			usage(stderr);
-			return -EINVAL;
-		}
-		switch (r->type) {
-		case OT_HELP:
-			usage(stdout);
-			return 1;
-		case OT_FLAG:
-			*(bool *)((char *)o + r->off) = true;
-			break;
-		case OT_STR:
-			*(const char **)((char *)o + r->off) = optarg;
-			break;
-		case OT_LIST:
-			if (o->nsets == BENCH_MAX_SETS || !strchr(optarg, '=')) {
-				fprintf(stderr,
-					"xw-bench-verdicts: --%s: KEY=VALUE, at "
-					"most %d times\n",
-					r->name, BENCH_MAX_SETS);
-				return -EINVAL;
-			}
-			o->sets[o->nsets++] = optarg;
-			break;
-		case OT_INT: {
-			long long v;
-
-			errno = 0;
-			v = strtoll(optarg, &end, 0);
-			if (errno || *end || v < r->min || v > r->max) {
-				fprintf(stderr,
-					"xw-bench-verdicts: --%s: '%s' is not an "
-					"integer in %lld..%lld\n",
-					r->name, optarg, r->min, r->max);
-				return -EINVAL;
-			}
-			*(long long *)((char *)o + r->off) = v;
-			break;
-		}
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "xw-bench-verdicts: unexpected argument '%s'\n",
-			argv[optind]);
+	if (o->nsets == BENCH_MAX_SETS || !strchr(arg, '=')) {
+		fprintf(stderr,
+			"xw-bench-verdicts: --%s: KEY=VALUE, at "
+			"most %d times\n",
+			r->name, BENCH_MAX_SETS);
 		return -EINVAL;
 	}
+	o->sets[o->nsets++] = arg;
 	return 0;
 }
+
+static const struct bench_cli cli = {
+	.prog = "xw-bench-verdicts",
+	.about = "Verdict apply rate (verdicts/s from the topic to the maps) and\n"
+		 "publish-to-enforce latency of a real xdpwatch-collector against a\n"
+		 "real broker. Needs root (the collector attaches XDP; the pinned\n"
+		 "maps are read). bench/run-verdicts.sh sets everything up.\n\n",
+	.opts = opt_rows,
+	.nopts = BENCH_OPTS_N(opt_rows),
+	.width = 26,
+	.other = opt_set,
+};
 
 /* snprintf whose truncation is checked, not warned about. */
 static bool fmt_into(char *buf, size_t len, const char *fmt, ...)
@@ -284,29 +192,7 @@ static bool fmt_into(char *buf, size_t len, const char *fmt, ...)
 	return n >= 0 && (size_t)n < len;
 }
 
-/* ---- time ---- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+/* ---- statistics ---- */
 
 /* Nearest rank: the smallest value with at least p of them at or below. */
 static double pctl(const double *sorted, size_t n, double p)
@@ -314,25 +200,6 @@ static double pctl(const double *sorted, size_t n, double p)
 	size_t r = (size_t)ceil(p * (double)n);
 
 	return sorted[r ? r - 1 : 0];
-}
-
-struct spread {
-	double min, med, max;
-};
-
-static struct spread spread_of(const double *v, size_t n)
-{
-	double s[BENCH_MAX_RUNS];
-	struct spread r = { NAN, NAN, NAN };
-
-	if (!n)
-		return r;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r.min = s[0];
-	r.max = s[n - 1];
-	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return r;
 }
 
 /* ---- verdicts: address i, rule id, sealed envelope ---- */
@@ -411,18 +278,28 @@ static int key_load(struct bench *b)
 
 /* ---- the publisher: kafka.c's producer with its own defaults ---- */
 
+/* bootstrap.servers = --broker, alone; NULL when out of memory. */
+static struct xw_cfg_kv *broker_kv(const struct bench *b)
+{
+	struct xw_cfg_kv *kv = calloc(1, sizeof(*kv));
+
+	if (!kv)
+		return NULL;
+	kv->count = 1;
+	snprintf(kv->key[0], sizeof(kv->key[0]), "bootstrap.servers");
+	snprintf(kv->value[0], sizeof(kv->value[0]), "%s", b->o->broker);
+	return kv;
+}
+
 static int producer_open(const struct bench *b, const char *topic,
 			 struct xw_producer **p)
 {
-	struct xw_cfg_kv *kv = calloc(1, sizeof(*kv));
+	struct xw_cfg_kv *kv = broker_kv(b);
 	char err[512];
 	int ret;
 
 	if (!kv)
 		return -ENOMEM;
-	kv->count = 1;
-	snprintf(kv->key[0], sizeof(kv->key[0]), "bootstrap.servers");
-	snprintf(kv->value[0], sizeof(kv->value[0]), "%s", b->o->broker);
 	ret = xw_producer__new(p, kv, topic, err, sizeof(err));
 	if (!ret)
 		ret = xw_producer__check(*p, 10000, err, sizeof(err));
@@ -450,7 +327,7 @@ static int produce(struct xw_producer *p, const struct sealed *s)
 			return ret;
 		queue_full_waits++;
 		xw_producer__poll(p);
-		sleep_us(100);
+		bench_sleep_us(100);
 	}
 }
 
@@ -493,16 +370,13 @@ static int publish_range(const struct bench *b, struct xw_producer *p,
 /* A fresh topic: nothing on it, or the rows mean something else. */
 static int topic_check_empty(const struct bench *b, const char *topic)
 {
-	struct xw_cfg_kv *kv = calloc(1, sizeof(*kv));
+	struct xw_cfg_kv *kv = broker_kv(b);
 	struct xw_consumer *c = NULL;
 	char err[512];
 	int ret;
 
 	if (!kv)
 		return -ENOMEM;
-	kv->count = 1;
-	snprintf(kv->key[0], sizeof(kv->key[0]), "bootstrap.servers");
-	snprintf(kv->value[0], sizeof(kv->value[0]), "%s", b->o->broker);
 	ret = xw_consumer__new_all(&c, kv, topic, 10000, err, sizeof(err));
 	free(kv);
 	if (ret) {
@@ -608,7 +482,7 @@ static int collector__start(struct collector *c, const struct bench *b,
 static int collector__wait_line(struct collector *c, const char *needle,
 				char *line, size_t len, double timeout_s)
 {
-	uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+	uint64_t deadline = bench_now_ns() + (uint64_t)(timeout_s * 1e9);
 
 	for (;;) {
 		int ch;
@@ -637,9 +511,9 @@ static int collector__wait_line(struct collector *c, const char *needle,
 		}
 		if (bench_stop)
 			return -EINTR;
-		if (now_ns() > deadline)
+		if (bench_now_ns() > deadline)
 			return -ETIMEDOUT;
-		sleep_us(2000);
+		bench_sleep_us(2000);
 	}
 }
 
@@ -650,9 +524,9 @@ static void collector__stop(struct collector *c)
 	if (c->pid > 0) {
 		kill(c->pid, SIGTERM);
 		/* It flushes its Kafka producer for up to 10 s. */
-		deadline = now_ns() + 20000000000ULL;
+		deadline = bench_now_ns() + 20000000000ULL;
 		while (waitpid(c->pid, NULL, WNOHANG) == 0) {
-			if (now_ns() > deadline) {
+			if (bench_now_ns() > deadline) {
 				pr_warn("collector pid %d ignores SIGTERM; "
 					"killing it",
 					(int)c->pid);
@@ -660,7 +534,7 @@ static void collector__stop(struct collector *c)
 				waitpid(c->pid, NULL, 0);
 				break;
 			}
-			sleep_us(5000);
+			bench_sleep_us(5000);
 		}
 	}
 	c->pid = -1;
@@ -732,24 +606,24 @@ static void *watch_thread(void *arg)
 		fd = bpf_obj_get(w->b->map_path);
 		if (fd >= 0)
 			break;
-		if (atomic_load(&w->stop) || now_ns() > atomic_load(&w->deadline)) {
+		if (atomic_load(&w->stop) || bench_now_ns() > atomic_load(&w->deadline)) {
 			w->err = -ENOENT;
 			return NULL;
 		}
-		sleep_us(1000);
+		bench_sleep_us(1000);
 	}
 	while (w->wait_nonempty && !w->t_nonempty) {
 		struct xw_lpm_v4 k;
 
 		if (bpf_map_get_next_key(fd, NULL, &k) == 0) {
-			w->t_nonempty = now_ns();
+			w->t_nonempty = bench_now_ns();
 			break;
 		}
-		if (atomic_load(&w->stop) || now_ns() > atomic_load(&w->deadline)) {
+		if (atomic_load(&w->stop) || bench_now_ns() > atomic_load(&w->deadline)) {
 			w->err = -ETIMEDOUT;
 			goto out;
 		}
-		sleep_us(w->b->o->poll_us);
+		bench_sleep_us(w->b->o->poll_us);
 	}
 	while (w->seen < w->n) {
 		size_t npub = atomic_load(&w->published);
@@ -760,7 +634,7 @@ static void *watch_thread(void *arg)
 				w->lookups++;
 				if (!key_present(fd, w->first + (uint32_t)lo))
 					break;
-				w->t_seen[lo++] = now_ns();
+				w->t_seen[lo++] = bench_now_ns();
 				w->seen++;
 			}
 		} else {
@@ -769,7 +643,7 @@ static void *watch_thread(void *arg)
 					continue;
 				w->lookups++;
 				if (key_present(fd, w->first + (uint32_t)i)) {
-					w->t_seen[i] = now_ns();
+					w->t_seen[i] = bench_now_ns();
 					w->seen++;
 				}
 			}
@@ -778,11 +652,11 @@ static void *watch_thread(void *arg)
 		}
 		if (w->seen == w->n)
 			break;
-		if (atomic_load(&w->stop) || now_ns() > atomic_load(&w->deadline)) {
+		if (atomic_load(&w->stop) || bench_now_ns() > atomic_load(&w->deadline)) {
 			w->err = -ETIMEDOUT;
 			break;
 		}
-		sleep_us(w->b->o->poll_us);
+		bench_sleep_us(w->b->o->poll_us);
 	}
 	for (size_t i = 0; i < w->n; i++)
 		if (w->t_seen[i] > w->t_last)
@@ -817,7 +691,7 @@ static int watch__start(struct watch *w, const struct bench *b,
 /* Give the watcher timeout_s more, then wait for it. */
 static void watch__join(struct watch *w, double timeout_s)
 {
-	atomic_store(&w->deadline, now_ns() + (uint64_t)(timeout_s * 1e9));
+	atomic_store(&w->deadline, bench_now_ns() + (uint64_t)(timeout_s * 1e9));
 	while (!bench_stop) {
 		struct timespec ts;
 
@@ -920,7 +794,7 @@ static void latency_from_log(const struct bench *b, const char *log,
 		/* The stamp is truncated to the ms, the publish time not. */
 		d[n++] = ms + 0.5;
 	}
-	qsort(d, n, sizeof(*d), cmp_double);
+	qsort(d, n, sizeof(*d), bench_cmp_double);
 	r->log_n = n;
 	if (n) {
 		r->log_med = pctl(d, n, 0.5);
@@ -967,7 +841,7 @@ static int run_latency(struct bench *b, struct collector *c,
 	ret = watch__start(&w, b, WATCH_EACH, first, n, 0, false);
 	if (ret)
 		return ret;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (size_t i = 0; i < n && !ret && !bench_stop; i++) {
 		uint64_t at = t0 + i * period;
 		struct timespec ts = { (time_t)(at / 1000000000ULL),
@@ -980,7 +854,7 @@ static int run_latency(struct bench *b, struct collector *c,
 		ret = seal(b, o->topic, "lat", first + (uint32_t)i, &s);
 		if (ret)
 			break;
-		w.t_pub[i] = now_ns();
+		w.t_pub[i] = bench_now_ns();
 		ret = produce(p, &s);
 		free(s.buf);
 		atomic_store(&w.published, i + 1);
@@ -988,7 +862,7 @@ static int run_latency(struct bench *b, struct collector *c,
 	}
 	if (!ret)
 		ret = producer_settle(p);
-	lat.pub_s = (double)(now_ns() - t0) / 1e9;
+	lat.pub_s = (double)(bench_now_ns() - t0) / 1e9;
 	watch__join(&w, (double)o->timeout_s);
 
 	d = calloc(n, sizeof(*d));
@@ -1000,7 +874,7 @@ static int run_latency(struct bench *b, struct collector *c,
 	for (size_t i = 0; i < n; i++)
 		if (w.t_seen[i] && w.t_pub[i])
 			d[lat.seen++] = (double)(w.t_seen[i] - w.t_pub[i]) / 1e6;
-	qsort(d, lat.seen, sizeof(*d), cmp_double);
+	qsort(d, lat.seen, sizeof(*d), bench_cmp_double);
 	if (lat.seen) {
 		lat.min = d[0];
 		lat.med = pctl(d, lat.seen, 0.5);
@@ -1044,17 +918,17 @@ static int run_live(struct bench *b, struct xw_producer *p, uint32_t first,
 	if (ret)
 		goto out;
 	pr_info("live run %zu: %zu verdicts at once", k + 1, n);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (size_t i = 0; i < n && !ret; i++) {
-		w.t_pub[i] = now_ns();
+		w.t_pub[i] = bench_now_ns();
 		ret = produce(p, &s[i]);
 		atomic_store(&w.published, i + 1);
 		xw_producer__poll(p);
 	}
-	t_prod = now_ns();
+	t_prod = bench_now_ns();
 	if (!ret)
 		ret = producer_settle(p);
-	t_ack = now_ns();
+	t_ack = bench_now_ns();
 	watch__join(&w, (double)o->timeout_s);
 	if (!ret && w.seen < n) {
 		pr_err("live: %zu of %zu rules never reached the map within "
@@ -1067,7 +941,7 @@ static int run_live(struct bench *b, struct xw_producer *p, uint32_t first,
 		for (size_t i = 0; d && i < n; i++)
 			d[nd++] = (double)(w.t_seen[i] - w.t_pub[i]) / 1e6;
 		if (d)
-			qsort(d, nd, sizeof(*d), cmp_double);
+			qsort(d, nd, sizeof(*d), bench_cmp_double);
 		r->produce[k] = (double)(t_prod - t0) / 1e9;
 		r->acked[k] = (double)(t_ack - t0) / 1e9;
 		r->total[k] = (double)(w.t_last - t0) / 1e9;
@@ -1107,8 +981,8 @@ static int run_replay(struct bench *b, size_t n, struct rate_row *r)
 	ret = watch__start(&w, b, WATCH_CURSOR, 0, n, n, true);
 	if (ret)
 		return ret;
-	atomic_store(&w.deadline, now_ns() + (uint64_t)o->timeout_s * 1000000000ULL);
-	t0 = now_ns();
+	atomic_store(&w.deadline, bench_now_ns() + (uint64_t)o->timeout_s * 1000000000ULL);
+	t0 = bench_now_ns();
 	ret = collector__start(&c, b, o->replay_topic, tag);
 	if (!ret)
 		ret = collector__wait_line(&c, "verdicts: read ", line,
@@ -1193,7 +1067,7 @@ static void print_table(const struct bench *b)
 	}
 	for (size_t i = 0; i < nrate_rows; i++) {
 		const struct rate_row *r = &rate_rows[i];
-		struct spread s = spread_of(r->rate, r->nruns);
+		struct bench_spread s = bench_spread_of(r->rate, r->nruns);
 		char what[64];
 
 		fmt_into(what, sizeof(what), "apply rate, %s (median of %zu)",
@@ -1225,8 +1099,8 @@ static void print_table(const struct bench *b)
 		printf("\nrate rows, seconds: min/median/max over runs\n");
 	for (size_t i = 0; i < nrate_rows; i++) {
 		const struct rate_row *r = &rate_rows[i];
-		struct spread t = spread_of(r->total, r->nruns);
-		struct spread v = spread_of(r->rate, r->nruns);
+		struct bench_spread t = bench_spread_of(r->total, r->nruns);
+		struct bench_spread v = bench_spread_of(r->rate, r->nruns);
 
 		if (!r->nruns)
 			continue;
@@ -1235,10 +1109,10 @@ static void print_table(const struct bench *b)
 		       r->label, r->n, r->nruns, t.min, t.med, t.max, v.min,
 		       v.med, v.max);
 		if (r->live) {
-			struct spread pr = spread_of(r->produce, r->nruns);
-			struct spread ac = spread_of(r->acked, r->nruns);
-			struct spread lm = spread_of(r->lat_med, r->nruns);
-			struct spread lx = spread_of(r->lat_max, r->nruns);
+			struct bench_spread pr = bench_spread_of(r->produce, r->nruns);
+			struct bench_spread ac = bench_spread_of(r->acked, r->nruns);
+			struct bench_spread lm = bench_spread_of(r->lat_med, r->nruns);
+			struct bench_spread lx = bench_spread_of(r->lat_max, r->nruns);
 
 			printf("    produced %.3f/%.3f/%.3f s, acknowledged "
 			       "%.3f/%.3f/%.3f s; each verdict's publish->map: "
@@ -1246,9 +1120,9 @@ static void print_table(const struct bench *b)
 			       pr.min, pr.med, pr.max, ac.min, ac.med, ac.max,
 			       lm.med, lx.med);
 		} else {
-			struct spread f = spread_of(r->to_first, r->nruns);
-			struct spread rd = spread_of(r->read_s, r->nruns);
-			struct spread ap = spread_of(r->apply, r->nruns);
+			struct bench_spread f = bench_spread_of(r->to_first, r->nruns);
+			struct bench_spread rd = bench_spread_of(r->read_s, r->nruns);
+			struct bench_spread ap = bench_spread_of(r->apply, r->nruns);
 
 			printf("    start->first rule (startup + read) "
 			       "%.3f/%.3f/%.3f s, of which the collector's read "
@@ -1268,11 +1142,6 @@ static void print_table(const struct bench *b)
 }
 
 /* ---- main ---- */
-
-static void on_signal(int sig)
-{
-	bench_stop = 1;
-}
 
 static struct bench *cleanup_b;
 
@@ -1391,7 +1260,7 @@ static int run_warmup(struct bench *b, struct xw_producer *p)
 		return ret;
 	ret = seal(b, b->o->topic, "warm", ADDR_SPAN - 1, &s);
 	if (!ret) {
-		w.t_pub[0] = now_ns();
+		w.t_pub[0] = bench_now_ns();
 		ret = produce(p, &s);
 		free(s.buf);
 		atomic_store(&w.published, 1);
@@ -1446,7 +1315,7 @@ static int run_online(struct bench *b)
 	ret = run_warmup(b, p);
 	if (ret)
 		goto out;
-	sleep_us(1000000);
+	bench_sleep_us(1000000);
 	if (o->count) {
 		ret = run_latency(b, &c, p, next);
 		next += (uint32_t)o->count;
@@ -1501,12 +1370,11 @@ static int run_replays(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct bench_opts o;
 	struct bench b = { .o = &o };
 	int err, status = 0;
 
-	err = opts__parse(&o, argc, argv);
+	err = bench_opts__parse(&cli, &o, sizeof(o), argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
 	xw_log_set_program("xw-bench-verdicts");
@@ -1517,10 +1385,7 @@ int main(int argc, char **argv)
 	if (key_load(&b))
 		return 1;
 
-	/* No SA_RESTART: a signal ends the waits. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_signals__install(); /* the waits end with EINTR */
 	signal(SIGPIPE, SIG_IGN);
 	cleanup_b = &b;
 	atexit(cleanup_atexit);

@@ -26,7 +26,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,12 +42,14 @@
 
 #include "bench_peer.h"
 #include "bench_pkts.h"
+#include "bench_util.h"
 #include "log.h"
 #include "pinned.h"
 #include "xdp_pass.skel.h"
 #include "xdpwatch.skel.h"
 
 #define BENCH_MAX_RUNS 101
+_Static_assert(BENCH_MAX_RUNS <= BENCH_SPREAD_MAX, "runs fit bench_spread_of");
 #define BENCH_WARMUP 100000 /* packets in the untimed first call */
 #define BENCH_MAX_ROWS 48
 #define NEAR_RULES 16 /* rules next to the test source, ids 1..16 */
@@ -72,127 +73,33 @@ struct bench_opts {
 	const char *netns;
 };
 
-enum opt_type { OT_INT, OT_STR, OT_FLAG, OT_HELP };
-
-struct opt_row {
-	const char *name;
-	int key;
-	enum opt_type type;
-	size_t off;
-	long long def, min, max;
-	const char *arg;
-	const char *help;
-};
-
 #define OFF(f) offsetof(struct bench_opts, f)
-static const struct opt_row opt_rows[] = {
-	{ "repeat", 'r', OT_INT, OFF(repeat), 1000000, 1, INT_MAX, "N",
+static const struct bench_opt opt_rows[] = {
+	{ "repeat", 'r', BENCH_OPT_INT, OFF(repeat), 1000000, 1, INT_MAX, NULL, "N",
 	  "packets per test-run call; the kernel averages over them" },
-	{ "runs", 'n', OT_INT, OFF(runs), 5, 1, BENCH_MAX_RUNS, "N",
+	{ "runs", 'n', BENCH_OPT_INT, OFF(runs), 5, 1, BENCH_MAX_RUNS, NULL, "N",
 	  "test-run calls per row; min/median/max are over these" },
-	{ "peer-rules", 'p', OT_INT, OFF(peer_rules), PEER_MAP_MAX, 1,
-	  PEER_MAP_MAX, "N",
+	{ "peer-rules", 'p', BENCH_OPT_INT, OFF(peer_rules), PEER_MAP_MAX, 1,
+	  PEER_MAP_MAX, NULL, "N",
 	  "source addresses in xdp-filter's largest row (its maps hold 10000)" },
-	{ "no-peer", 'P', OT_FLAG, OFF(no_peer), 0, 0, 0, NULL,
+	{ "no-peer", 'P', BENCH_OPT_FLAG, OFF(no_peer), 0, 0, 0, NULL, NULL,
 	  "skip xdp-filter: no namespace, no veth" },
-	{ "netns", 'N', OT_STR, OFF(netns), 0, 0, 0, "NAME",
+	{ "netns", 'N', BENCH_OPT_STR, OFF(netns), 0, 0, 0, NULL, "NAME",
 	  "namespace for xdp-filter, must not exist (default xwbench-<pid>)" },
-	{ "verbose", 'v', OT_FLAG, OFF(verbose), 0, 0, 0, NULL,
+	{ "verbose", 'v', BENCH_OPT_FLAG, OFF(verbose), 0, 0, 0, NULL, NULL,
 	  "log each command and libbpf's detail" },
-	{ "help", 'h', OT_HELP, 0, 0, 0, 0, NULL, "this text" },
+	{ "help", 'h', BENCH_OPT_HELP, 0, 0, 0, 0, NULL, NULL, "this text" },
 };
-#define N_OPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: xw-bench-xdp [options]\n\n"
-		"ns per packet of xdpwatch's XDP program, an XDP_PASS floor and\n"
-		"xdp-filter, by BPF_PROG_TEST_RUN. Needs root (CAP_BPF,\n"
-		"CAP_NET_ADMIN, CAP_SYS_ADMIN), ip(8) and xdp-filter(8).\n\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		char left[40];
-
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", r->key, r->name,
-			 r->arg ? " " : "", r->arg ? r->arg : "");
-		fprintf(f, "  %-24s %s", left, r->help);
-		if (r->type == OT_INT)
-			fprintf(f, " [%lld..%lld, default %lld]", r->min,
-				r->max, r->def);
-		fputc('\n', f);
-	}
-}
-
-/* 0: go on; 1: --help printed; -EINVAL: bad usage, already reported. */
-static int opts__parse(struct bench_opts *o, int argc, char **argv)
-{
-	struct option lopts[N_OPTS + 1];
-	char sopts[3 * N_OPTS + 1], *s = sopts;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	memset(lopts, 0, sizeof(lopts));
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct opt_row *r = &opt_rows[i];
-		bool arg = r->type == OT_INT || r->type == OT_STR;
-
-		lopts[i] = (struct option){ r->name, arg ? required_argument :
-							 no_argument,
-					    NULL, r->key };
-		*s++ = (char)r->key;
-		if (arg)
-			*s++ = ':';
-		if (r->type == OT_INT)
-			*(long long *)((char *)o + r->off) = r->def;
-	}
-	*s = '\0';
-
-	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
-		const struct opt_row *r = NULL;
-		char *end;
-
-		for (size_t i = 0; i < N_OPTS; i++)
-			if (opt_rows[i].key == c)
-				r = &opt_rows[i];
-		if (!r) {
-			usage(stderr);
-			return -EINVAL;
-		}
-		switch (r->type) {
-		case OT_HELP:
-			usage(stdout);
-			return 1;
-		case OT_FLAG:
-			*(bool *)((char *)o + r->off) = true;
-			break;
-		case OT_STR:
-			*(const char **)((char *)o + r->off) = optarg;
-			break;
-		case OT_INT: {
-			long long v;
-
-			errno = 0;
-			v = strtoll(optarg, &end, 0);
-			if (errno || *end || v < r->min || v > r->max) {
-				fprintf(stderr,
-					"xw-bench-xdp: --%s: '%s' is not an "
-					"integer in %lld..%lld\n",
-					r->name, optarg, r->min, r->max);
-				return -EINVAL;
-			}
-			*(long long *)((char *)o + r->off) = v;
-			break;
-		}
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "xw-bench-xdp: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const struct bench_cli cli = {
+	.prog = "xw-bench-xdp",
+	.about = "ns per packet of xdpwatch's XDP program, an XDP_PASS floor and\n"
+		 "xdp-filter, by BPF_PROG_TEST_RUN. Needs root (CAP_BPF,\n"
+		 "CAP_NET_ADMIN, CAP_SYS_ADMIN), ip(8) and xdp-filter(8).\n\n",
+	.opts = opt_rows,
+	.nopts = BENCH_OPTS_N(opt_rows),
+	.width = 24,
+};
 
 /* ---- addresses, packets and rules, per family ---- */
 
@@ -354,13 +261,6 @@ static struct row rows[BENCH_MAX_ROWS];
 static size_t nrows;
 static struct bench_peer peer;
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void drain(struct ring_buffer *rb)
 {
 	if (rb && ring_buffer__consume(rb) < 0)
@@ -374,7 +274,8 @@ static int measure(int prog_fd, const struct bench_pkt *pkt,
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt->data,
 		    .data_size_in = pkt->len);
-	uint32_t dur[BENCH_MAX_RUNS];
+	double dur[BENCH_MAX_RUNS];
+	struct bench_spread sp;
 	int n = (int)o->runs, err;
 
 	t.repeat = o->repeat < BENCH_WARMUP ? (int)o->repeat : BENCH_WARMUP;
@@ -397,16 +298,15 @@ static int measure(int prog_fd, const struct bench_pkt *pkt,
 		m->retval = t.retval;
 		drain(rb);
 	}
-	qsort(dur, (size_t)n, sizeof(dur[0]), cmp_u32);
-	m->min = dur[0];
-	m->max = dur[n - 1];
-	m->med = n % 2 ? dur[n / 2] : (dur[n / 2 - 1] + dur[n / 2]) / 2.0;
+	sp = bench_spread_of(dur, (size_t)n);
+	m->min = (uint32_t)sp.min;
+	m->max = (uint32_t)sp.max;
+	m->med = sp.med;
 	return 0;
 }
 
-static struct row *row_run(const char *label, const struct fam *f,
-			   int prog_fd, bool drop, const struct bench_opts *o,
-			   struct ring_buffer *rb)
+/* The next row of the table, labelled; NULL when it is full. */
+static struct row *row_new(const char *label, const struct fam *f)
 {
 	struct row *r;
 
@@ -415,6 +315,17 @@ static struct row *row_run(const char *label, const struct fam *f,
 	r = &rows[nrows++];
 	snprintf(r->label, sizeof(r->label), "%s", label);
 	r->fam = f;
+	return r;
+}
+
+static struct row *row_run(const char *label, const struct fam *f,
+			   int prog_fd, bool drop, const struct bench_opts *o,
+			   struct ring_buffer *rb)
+{
+	struct row *r = row_new(label, f);
+
+	if (!r)
+		return NULL;
 	r->want = drop ? XDP_DROP : XDP_PASS;
 	if (bench_stop) {
 		r->err = -EINTR;
@@ -431,13 +342,10 @@ static struct row *row_run(const char *label, const struct fam *f,
 static struct row *row_skip(const char *label, const struct fam *f,
 			    const char *why)
 {
-	struct row *r;
+	struct row *r = row_new(label, f);
 
-	if (nrows == BENCH_MAX_ROWS)
+	if (!r)
 		return NULL;
-	r = &rows[nrows++];
-	snprintf(r->label, sizeof(r->label), "%s", label);
-	r->fam = f;
 	r->err = -ENOENT;
 	snprintf(r->note, sizeof(r->note), "%s", why);
 	return r;
@@ -871,21 +779,15 @@ static void print_goal(const struct fam *fams, const char *xw_drop,
 	}
 }
 
-static void on_signal(int sig)
-{
-	bench_stop = 1;
-}
-
 int main(int argc, char **argv)
 {
 	char netns[64], xw_drop[48] = "", peer_drop[48] = "", peer_desc[256];
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct xdp_pass *pass = NULL;
 	struct bench_opts o;
 	struct fam fams[2];
 	int err, status = 0;
 
-	err = opts__parse(&o, argc, argv);
+	err = bench_opts__parse(&cli, &o, sizeof(o), argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
 	xw_log_set_program("xw-bench-xdp");
@@ -896,10 +798,7 @@ int main(int argc, char **argv)
 		pr_warn("repeat < 1000000 or runs < 5: a quick look, not a "
 			"figure to quote");
 
-	/* No SA_RESTART: a signal ends the test-run call with EINTR. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_signals__install();
 	bench_peer__init(&peer);
 	atexit(peer_cleanup_atexit);
 

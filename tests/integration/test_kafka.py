@@ -42,11 +42,10 @@ import tempfile
 import threading
 import time
 import unittest
-import uuid
 
 try:
-    import confluent_kafka
-    from confluent_kafka.admin import AdminClient, NewTopic
+    import confluent_kafka  # noqa: F401  (kafka_util needs it)
+    from confluent_kafka.admin import NewTopic
     import google.protobuf  # noqa: F401  (what the generated code needs)
 except ImportError:
     # Debian's python3-confluent-kafka and python3-protobuf live in the
@@ -59,6 +58,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import CLI, ROOT, Broker, Collector, Lab, cli, cli_json, run  # noqa: E402
+from kafka_util import admin_client, delete_topics, read_to_watermarks, unique  # noqa: E402
 
 DST4, SRC4, OTHER4 = "192.0.2.1", "192.0.2.10", "192.0.2.11"
 DST6, SRC6 = "2001:db8::1", "2001:db8::10"
@@ -82,31 +82,16 @@ def setUpModule():
 
 
 def tearDownModule():
-    if _topics:
-        try:
-            admin = admin_client()
-            for f in admin.delete_topics(_topics, operation_timeout=10).values():
-                f.result(timeout=30)
-        except Exception as e:  # a leftover topic is harmless
-            print("test_kafka: could not delete %s: %s" % (_topics, e), file=sys.stderr)
+    if BROKER:
+        delete_topics(BROKER.bootstrap, _topics, "test_kafka")
     if BROKER:
         BROKER.close()
     if _pb_dir:
         shutil.rmtree(_pb_dir, ignore_errors=True)
 
 
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-
-
-def admin_client():
-    # Quiet: a client not yet collected would log the outage's refused
-    # connections; its calls raise with the reason when they fail.
-    return AdminClient({"bootstrap.servers": BROKER.bootstrap, "log_level": 2})
-
-
 def create_topic(name, partitions=3):
-    admin = admin_client()
+    admin = admin_client(BROKER.bootstrap)
     fut = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)],
                               operation_timeout=20)
     fut[name].result(timeout=60)
@@ -128,37 +113,8 @@ class Message:
 
 def consume(topic, timeout=90):
     """Every message of topic, from the start up to the high watermarks
-    taken now, by a fresh consumer (own group, explicit assignment)."""
-    c = confluent_kafka.Consumer({
-        "bootstrap.servers": BROKER.bootstrap,
-        "group.id": unique("xw-test-reader"),
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-    })
-    try:
-        parts = sorted(c.list_topics(topic, timeout=20).topics[topic].partitions)
-        want = {}
-        for p in parts:
-            lo, hi = c.get_watermark_offsets(confluent_kafka.TopicPartition(topic, p), timeout=20)
-            if hi > lo:
-                want[p] = (lo, hi)
-        c.assign([confluent_kafka.TopicPartition(topic, p, lo) for p, (lo, _) in want.items()])
-        nxt = {p: lo for p, (lo, _) in want.items()}
-        out = []
-        deadline = time.monotonic() + timeout
-        while any(nxt[p] < hi for p, (_, hi) in want.items()):
-            if time.monotonic() > deadline:
-                raise AssertionError("consumer: %s not read to %s within %d s" % (nxt, want, timeout))
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                raise AssertionError("consumer: %s" % m.error())
-            out.append(Message(m))
-            nxt[m.partition()] = m.offset() + 1
-        return out
-    finally:
-        c.close()
+    taken now, decoded."""
+    return [Message(m) for m in read_to_watermarks(BROKER.bootstrap, topic, timeout)]
 
 
 def ifindex(lab, host, ifname):

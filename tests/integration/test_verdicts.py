@@ -44,12 +44,10 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
 import zlib
 
 try:
     import confluent_kafka
-    from confluent_kafka.admin import AdminClient
     import google.protobuf  # noqa: F401  (what the generated code needs)
     import nacl.signing
 except ImportError:
@@ -63,6 +61,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import CLI, ROOT, Broker, Collector, Lab, cli, cli_json, run  # noqa: E402
+from kafka_util import delete_topics, read_to_watermarks, unique  # noqa: E402
 
 VIC, VIC2, ATK, OTHER, THIRD = "192.0.2.1", "192.0.2.2", "192.0.2.10", "192.0.2.11", "192.0.2.12"
 VERDICT_BASE = 65536  # XW_RULE_ID_VERDICT_BASE
@@ -140,22 +139,13 @@ def setUpModule():
 
 
 def tearDownModule():
-    if _topics:
-        try:
-            admin = AdminClient({"bootstrap.servers": BROKER.bootstrap, "log_level": 2})
-            for f in admin.delete_topics(_topics, operation_timeout=10).values():
-                f.result(timeout=30)
-        except Exception as e:  # a leftover topic is harmless
-            print("test_verdicts: could not delete %s: %s" % (_topics, e), file=sys.stderr)
+    if BROKER:
+        delete_topics(BROKER.bootstrap, _topics, "test_verdicts")
     if BROKER:
         BROKER.close()
     for d in (_pb_dir, KEYS):
         if d:
             shutil.rmtree(d, ignore_errors=True)
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
 def create_topics(*specs):
@@ -194,32 +184,9 @@ def create_topics(*specs):
 def consume(topic, timeout=60):
     """Every message of topic up to the high watermarks taken now:
     [(partition, offset, key, value)] in log order per partition."""
-    c = confluent_kafka.Consumer({"bootstrap.servers": BROKER.bootstrap, "group.id": unique("xw-test-reader"),
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-    try:
-        parts = sorted(c.list_topics(topic, timeout=20).topics[topic].partitions)
-        want = {}
-        for p in parts:
-            lo, hi = c.get_watermark_offsets(confluent_kafka.TopicPartition(topic, p), timeout=20)
-            if hi > lo:
-                want[p] = (lo, hi)
-        c.assign([confluent_kafka.TopicPartition(topic, p, lo) for p, (lo, _) in want.items()])
-        nxt = {p: lo for p, (lo, _) in want.items()}
-        out = []
-        deadline = time.monotonic() + timeout
-        while any(nxt[p] < hi for p, (_, hi) in want.items()):
-            if time.monotonic() > deadline:
-                raise AssertionError("consumer: %s not read to %s within %d s" % (nxt, want, timeout))
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                raise AssertionError("consumer: %s" % m.error())
-            out.append((m.partition(), m.offset(), m.key(), m.value()))
-            nxt[m.partition()] = m.offset() + 1
-        return sorted(out, key=lambda x: (x[0], x[1]))
-    finally:
-        c.close()
+    out = [(m.partition(), m.offset(), m.key(), m.value())
+           for m in read_to_watermarks(BROKER.bootstrap, topic, timeout)]
+    return sorted(out, key=lambda x: (x[0], x[1]))
 
 
 def produce(topic, key, value):
