@@ -114,14 +114,14 @@ public final class KafkaAdmin {
 				System.err.println("kafka-admin: broker at " + bootstrap + " not ready: " + e.getMessage());
 				return 3;
 			}
-			List<Spec> todo = new ArrayList<>(specs);
-			while (!todo.isEmpty()) {
+			List<Spec> pending = new ArrayList<>(specs);
+			while (!pending.isEmpty()) {
 				List<NewTopic> req = new ArrayList<>();
-				for (Spec s : todo)
+				for (Spec s : pending)
 					req.add(new NewTopic(s.name, Optional.of(s.partitions), Optional.empty()).configs(s.configs));
 				Map<String, org.apache.kafka.common.KafkaFuture<Void>> res = a.createTopics(req).values();
 				List<Spec> retry = new ArrayList<>();
-				for (Spec s : todo) {
+				for (Spec s : pending) {
 					try {
 						res.get(s.name).get();
 						System.out.println("created " + s.name + " partitions=" + s.partitions
@@ -136,8 +136,8 @@ public final class KafkaAdmin {
 						throw e;
 					}
 				}
-				todo = retry;
-				if (!todo.isEmpty())
+				pending = retry;
+				if (!pending.isEmpty())
 					Thread.sleep(200);
 			}
 			// Check what exists against the specs (a topic made earlier by
