@@ -333,6 +333,9 @@ struct xw_consumer {
 	int npart;
 	int64_t next[XW_CONSUMER_MAX_PARTITIONS];
 	int64_t end[XW_CONSUMER_MAX_PARTITIONS];
+	/* new_group only */
+	xw_rebalance_fn on_rebalance;
+	void *rebalance_ctx;
 };
 
 int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
@@ -499,6 +502,125 @@ out:
 	else
 		*out = c;
 	return ret;
+}
+
+/* Tell the owner what moved, then take or give up the partitions. */
+static void on_group_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+			       rd_kafka_topic_partition_list_t *parts,
+			       void *opaque)
+{
+	struct xw_consumer *c = opaque;
+	bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	bool assigned = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+	int32_t ids[XW_CONSUMER_MAX_PARTITIONS];
+	int n = 0;
+
+	for (int i = 0; i < parts->cnt && n < XW_CONSUMER_MAX_PARTITIONS; i++)
+		ids[n++] = parts->elems[i].partition;
+	/* Revoked: the owner hands its state over before the partitions go;
+	 * assigned: after they are ours. */
+	if (!assigned && c->on_rebalance)
+		c->on_rebalance(c->rebalance_ctx, false, ids, n);
+	if (cooperative) {
+		rd_kafka_error_t *err = assigned ?
+			rd_kafka_incremental_assign(rk, parts) :
+			rd_kafka_incremental_unassign(rk, parts);
+
+		if (err) {
+			pr_warn("kafka: rebalance: %s", rd_kafka_error_string(err));
+			rd_kafka_error_destroy(err);
+		}
+	} else {
+		rd_kafka_assign(rk, assigned ? parts : NULL);
+	}
+	if (assigned && c->on_rebalance)
+		c->on_rebalance(c->rebalance_ctx, true, ids, n);
+}
+
+int xw_consumer__new_group(struct xw_consumer **out,
+			   const struct xw_cfg_kv *props, const char *topic,
+			   const char *group_id, xw_rebalance_fn fn, void *ctx,
+			   char *err, size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *topics;
+	struct xw_consumer *c = calloc(1, sizeof(*c));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_resp_err_t e;
+	char why[512];
+
+	if (!c) {
+		rd_kafka_conf_destroy(conf);
+		return -ENOMEM;
+	}
+	c->wake_fd = -1;
+	c->on_rebalance = fn;
+	c->rebalance_ctx = ctx;
+	/*
+	 * Defaults a props entry may override: a new group starts at the end
+	 * (features from before it existed are history, not an attack now),
+	 * and cooperative-sticky moves only the partitions that must move
+	 * when an instance joins or leaves.
+	 */
+	if (conf_set(conf, "group.id", group_id, err, errlen) ||
+	    conf_set(conf, "auto.offset.reset", "latest", err, errlen) ||
+	    conf_set(conf, "partition.assignment.strategy", "cooperative-sticky",
+		     err, errlen))
+		goto fail;
+	for (unsigned int i = 0; i < props->count; i++)
+		if (conf_set(conf, props->key[i], props->value[i], err, errlen))
+			goto fail;
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_rebalance_cb(conf, on_group_rebalance);
+	rd_kafka_conf_set_opaque(conf, c);
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+	if (!c->rk) {
+		snprintf(err, errlen, "cannot create the Kafka consumer: %s", why);
+		goto fail;
+	}
+	rd_kafka_poll_set_consumer(c->rk);
+	topics = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+	e = rd_kafka_subscribe(c->rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (e) {
+		snprintf(err, errlen, "cannot subscribe to %s: %s", topic,
+			 rd_kafka_err2str(e));
+		rd_kafka_destroy(c->rk);
+		free(c);
+		return -EINVAL;
+	}
+	*out = c;
+	return 0;
+fail:
+	rd_kafka_conf_destroy(conf);
+	free(c);
+	return -EINVAL;
+}
+
+int64_t xw_consumer__lag(struct xw_consumer *c)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	int64_t lag = 0;
+
+	if (rd_kafka_assignment(c->rk, &parts) || !parts)
+		return -EIO;
+	if (rd_kafka_position(c->rk, parts)) {
+		rd_kafka_topic_partition_list_destroy(parts);
+		return -EIO;
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		int64_t lo, hi;
+
+		/* Cached by the fetcher: no round trip to the broker. */
+		if (rd_kafka_get_watermark_offsets(c->rk, parts->elems[i].topic,
+						   parts->elems[i].partition,
+						   &lo, &hi))
+			continue;
+		if (parts->elems[i].offset >= 0 && hi > parts->elems[i].offset)
+			lag += hi - parts->elems[i].offset;
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+	return lag;
 }
 
 int xw_consumer__wake_fd(struct xw_consumer *c)

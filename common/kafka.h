@@ -104,6 +104,22 @@ int xw_consumer__new_all(struct xw_consumer **c, const struct xw_cfg_kv *props,
 			 size_t errlen);
 bool xw_consumer__caught_up(const struct xw_consumer *c);
 /*
+ * A member of a consumer group (the detector): Kafka spreads the topic's
+ * partitions over the group's members and moves them when one joins or
+ * leaves. fn (may be NULL) hears of it from inside xw_consumer__next: with
+ * assigned false before the partitions go (hand over their state), with
+ * true once they are ours. Offsets are committed automatically; a new
+ * group starts at the end of the topic.
+ */
+typedef void (*xw_rebalance_fn)(void *ctx, bool assigned,
+				const int32_t *partitions, int n);
+int xw_consumer__new_group(struct xw_consumer **c,
+			   const struct xw_cfg_kv *props, const char *topic,
+			   const char *group_id, xw_rebalance_fn fn, void *ctx,
+			   char *err, size_t errlen);
+/* Messages behind the end of the assigned partitions, or -EIO. */
+int64_t xw_consumer__lag(struct xw_consumer *c);
+/*
  * An eventfd that turns readable when a message arrives on an empty queue,
  * for an epoll loop; xw_consumer__wake_clear() before draining the queue.
  */
