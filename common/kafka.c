@@ -521,6 +521,15 @@ static void on_group_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	 * assigned: after they are ours. */
 	if (!assigned && c->on_rebalance)
 		c->on_rebalance(c->rebalance_ctx, false, ids, n);
+	/* Commit what we read before the partitions go, so the next owner
+	 * does not read it again (the periodic auto-commit may be seconds
+	 * behind). Nothing stored yet is not an error. */
+	if (!assigned) {
+		rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
+
+		if (ce && ce != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			pr_warn("kafka: commit before rebalance: %s", rd_kafka_err2str(ce));
+	}
 	if (cooperative) {
 		rd_kafka_error_t *err = assigned ?
 			rd_kafka_incremental_assign(rk, parts) :

@@ -4,12 +4,12 @@
 #include <netinet/in.h>
 
 #include "classify.h"
+#include "xdpwatch_shared.h" /* XW_FRAG_*: the record's frag bits */
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
-#define FRAG_LATER 0x04 /* features.proto: a fragment after the first */
 
 void xw_record_class(const struct xw_fb_record *r, float weight,
 		     struct xw_rec_class *rc)
@@ -17,11 +17,18 @@ void xw_record_class(const struct xw_fb_record *r, float weight,
 	rc->weight = weight;
 	rc->bytes = weight * (float)(r->ip_len ? r->ip_len : r->pkt_len);
 	rc->has_ports = false;
-	/* Later fragments carry no L4 header: a class of their own. First
-	 * fragments do, and count by what they carry (large DNS replies
-	 * fragment, and are still DNS). */
-	if (r->frag & FRAG_LATER) {
+	/* Later fragments carry no L4 header: a class of their own. So do
+	 * first fragments, except replies from a reflector port: large DNS
+	 * or memcached replies fragment, and are still reflection. */
+	if (r->frag & XW_FRAG_LATER) {
 		rc->metric = XW_M_FRAG;
+		return;
+	}
+	if ((r->frag & XW_FRAG_MF) && r->l4_proto == IPPROTO_UDP) {
+		rc->metric = XW_M_FRAG;
+		for (unsigned int i = 0; i < XW_REFL_COUNT; i++)
+			if (r->sport == xw_refl_services[i].port)
+				rc->metric = XW_M_REFL + i;
 		return;
 	}
 	switch (r->l4_proto) {
