@@ -59,6 +59,13 @@ static inline bool kw_eq(const struct kw *a, const struct xw_topk_key *k)
 	return w0 == a->w0 && w1 == a->w1;
 }
 
+/* Equal keys, equal fingerprints; distinct keys rarely collide, and a
+ * collision only costs the full compare. */
+static inline uint64_t kw_fp(const struct kw *a)
+{
+	return (a->w0 * 0x9e3779b97f4a7c15ull) ^ a->w1 ^ a->len;
+}
+
 static inline void kw_store(const struct kw *a, struct xw_topk_key *k)
 {
 	k->len = a->len;
@@ -75,36 +82,40 @@ void xw_topk_init(struct xw_topk *t, unsigned int k)
 void xw_topk_add(struct xw_topk *t, const struct xw_topk_key *key, double w)
 {
 	struct kw kw = kw_of(key);
-	uint32_t i, min = 0;
+	uint64_t fp = kw_fp(&kw);
+	uint32_t i, min;
 
 	t->total += w;
-	if (t->n && kw_eq(&kw, &t->e[t->last].key)) {
+	if (t->n && t->fp[t->last] == fp && kw_eq(&kw, &t->e[t->last].key)) {
 		t->e[t->last].count += w;
 		return;
 	}
 	for (i = 0; i < t->n; i++) {
-		if (kw_eq(&kw, &t->e[i].key)) {
+		if (t->fp[i] == fp && kw_eq(&kw, &t->e[i].key)) {
 			t->e[i].count += w;
 			t->last = i;
 			return;
 		}
-		if (t->e[i].count < t->e[min].count)
-			min = i;
 	}
 	if (t->n < t->k) {
 		i = t->n++;
 		kw_store(&kw, &t->e[i].key);
+		t->fp[i] = fp;
 		t->e[i].count = w;
 		t->e[i].err = 0;
-	} else {
-		/* The smallest counter goes to the newcomer, which may have
-		 * had up to that much weight while it was not counted. */
-		i = min;
-		kw_store(&kw, &t->e[i].key);
-		t->e[i].err = t->e[i].count;
-		t->e[i].count += w;
+		t->last = i;
+		return;
 	}
-	t->last = i;
+	/* The smallest counter goes to the newcomer, which may have had up
+	 * to that much weight while it was not counted. */
+	for (min = 0, i = 1; i < t->n; i++)
+		if (t->e[i].count < t->e[min].count)
+			min = i;
+	kw_store(&kw, &t->e[min].key);
+	t->fp[min] = fp;
+	t->e[min].err = t->e[min].count;
+	t->e[min].count += w;
+	t->last = min;
 }
 
 static double min_count(const struct xw_topk *t)
@@ -170,6 +181,11 @@ void xw_topk_merge(struct xw_topk *dst, const struct xw_topk *src)
 	sort_desc(u, n);
 	dst->n = n < dst->k ? n : dst->k;
 	memcpy(dst->e, u, dst->n * sizeof(u[0]));
+	for (uint32_t i = 0; i < dst->n; i++) {
+		struct kw kw = kw_of(&dst->e[i].key);
+
+		dst->fp[i] = kw_fp(&kw);
+	}
 	dst->total += src->total;
 	dst->last = 0;
 }

@@ -43,7 +43,12 @@ struct xw_topk {
 	uint32_t k, n;
 	double total;
 	struct xw_topk_entry e[XW_TOPK_MAX];
-	uint32_t last; /* the entry the last add hit: floods repeat keys */
+	/* Internal to topk.c: the entry the last add hit (floods repeat
+	 * keys), and a 64-bit fingerprint of each entry's key, so a miss
+	 * (every add of a spoofed flood) scans 128 packed bytes, not the
+	 * entries' 640. */
+	uint32_t last;
+	uint64_t fp[XW_TOPK_MAX];
 };
 
 void xw_topk_init(struct xw_topk *t, unsigned int k);
