@@ -108,9 +108,14 @@ void xw_topk_add(struct xw_topk *t, const struct xw_topk_key *key, double w)
 	}
 	/* The smallest counter goes to the newcomer, which may have had up
 	 * to that much weight while it was not counted. */
-	for (min = 0, i = 1; i < t->n; i++)
-		if (t->e[i].count < t->e[min].count)
+	double mc = t->e[0].count;
+
+	for (min = 0, i = 1; i < t->n; i++) {
+		if (t->e[i].count < mc) {
+			mc = t->e[i].count;
 			min = i;
+		}
+	}
 	kw_store(&kw, &t->e[min].key);
 	t->fp[min] = fp;
 	t->e[min].err = t->e[min].count;
