@@ -397,8 +397,8 @@ int main(int argc, char **argv)
 	       o.runs, o.cpu >= 0 ? "pinned" : "not pinned");
 	printf("wall: records over wall-clock time; CPU: over the thread's CPU "
 	       "time (steadier on a shared VM)\n");
-	printf("\n%-30s %7s %7s %7s %6s %9s %8s %5s %6s\n", "row", "min M/s",
-	       "med M/s", "max M/s", "CPU", "M/CPU-s", "ns/rec", "/pbc", "");
+	printf("\n%-30s %7s %7s %7s %6s %9s %8s %5s\n", "row", "min M/s",
+	       "med M/s", "max M/s", "CPU", "M/CPU-s", "ns/rec", "/pbc");
 	for (int k = 0; k < ROW_COUNT; k++)
 		printf("%-30s %7.2f %7.2f %7.2f %5.0f%% %9.2f %8.1f %4.1fx\n",
 		       row_names[k], sp[k].min / 1e6, sp[k].med / 1e6,
