@@ -26,7 +26,15 @@ double xw_hll_estimate(const struct xw_hll *h)
 	uint32_t zeros = 0;
 
 	for (uint32_t i = 0; i < XW_HLL_M; i++) {
-		sum += ldexp(1.0, -h->reg[i]);
+		/* 2^-reg built from its exponent bits: ldexp() per register
+		 * was most of an estimate, and the detector estimates every
+		 * destination's window. reg <= 57, so the double is normal. */
+		union {
+			uint64_t u;
+			double d;
+		} x = { .u = (uint64_t)(1023 - h->reg[i]) << 52 };
+
+		sum += x.d;
 		zeros += !h->reg[i];
 	}
 	e = alpha * m * m / sum;
