@@ -366,8 +366,19 @@ static int header_scan(const uint8_t *p, const uint8_t *end,
 	int ret;
 
 	memset(h, 0, sizeof(*h));
-	while ((ret = field_next(&p, end, fb_wts, FB_NFIELDS, &f, &v, &d,
-				 &n)) > 0) {
+	for (;;) {
+		/* Nearly every field is a record: step over those inline,
+		 * without field_next's call and table (a sixth of the
+		 * decode went to this scan). */
+		while (p < end && *p == TAG(FB_RECORDS, WT_LEN)) {
+			p = len_read(p + 1, end, &d, &n);
+			if (!p || h->nrecords == UINT32_MAX)
+				return -EBADMSG;
+			h->nrecords++;
+		}
+		ret = field_next(&p, end, fb_wts, FB_NFIELDS, &f, &v, &d, &n);
+		if (ret <= 0)
+			break;
 		switch (f) {
 		case FB_SCHEMA_VERSION:
 		case FB_SAMPLE_RATE:
