@@ -340,8 +340,10 @@ void xw_attacks__eval(struct xw_attacks *a, struct xw_dst *d,
 		}
 		if (!at)
 			continue; /* just started, or not yet */
-		/* Hysteresis: it lasts while over a fraction of where it began. */
-		if (ev[c].rate > at->threshold * a->o.end_ratio) {
+		/* Hysteresis: it lasts while over a fraction of where it began,
+		 * or while still over (a UDP flood by volume can be over with
+		 * packets far under the packet threshold). */
+		if (over || ev[c].rate > at->threshold * a->o.end_ratio) {
 			h->under_since_ms[c] = 0;
 		} else if (!h->under_since_ms[c]) {
 			h->under_since_ms[c] = now_ms;
