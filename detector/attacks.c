@@ -168,7 +168,8 @@ static int live_find(const struct xw_plan *p, const char *id)
 }
 
 /* Publish a plan: renew the rules already live, add new ones while the
- * budget lasts. Rules that left the plan stay until the attack ends. */
+ * budget lasts. Rules that left the plan stay until the attack ends:
+ * they are renewed too, or their TTL would lapse while it lasts. */
 static void apply_plan(struct xw_attacks *a, struct xw_attack *at,
 		       const struct xw_dst *d, const struct xw_plan *plan,
 		       uint64_t now_ns)
@@ -191,6 +192,14 @@ static void apply_plan(struct xw_attacks *a, struct xw_attack *at,
 			at->live.r[at->live.n++] = *r;
 			a->st.live_rules++;
 		}
+	}
+	for (unsigned int i = 0; i < at->live.n; i++) {
+		bool planned = false;
+
+		for (unsigned int j = 0; j < plan->n && !planned; j++)
+			planned = !strcmp(plan->r[j].rule_id, at->live.r[i].rule_id);
+		if (!planned)
+			publish(a, at, d, &at->live.r[i], false, now_ns);
 	}
 	at->al.nrules = at->live.n;
 	for (unsigned int i = 0; i < at->live.n; i++)
@@ -356,7 +365,15 @@ void xw_attacks__eval(struct xw_attacks *a, struct xw_dst *d,
 		if (now_ms - at->renewed_ms >= a->o.renew_ms) {
 			struct xw_plan p;
 
-			plan(a, at, d, &s, &p);
+			/* Re-plan on attack traffic only: a window in a dip
+			 * (under threshold, not yet ended) has lost the
+			 * attack's ports and sources, and would plan a broader
+			 * rule (a rate limit on every port) than the attack
+			 * ever needed. The live rules are renewed either way. */
+			if (over)
+				plan(a, at, d, &s, &p);
+			else
+				p.n = 0;
 			apply_plan(a, at, d, &p, now_ns);
 			at->renewed_ms = now_ms;
 		}
