@@ -20,6 +20,7 @@
 #define CORRECTION_MIN_SAMPLES 64
 #define CORRECTION_MIN 0.5
 #define CORRECTION_MAX 64.0
+#define FRAG_LATER 0x04 /* features.proto: a fragment after the first */
 
 struct host {
 	char id[HOST_ID_MAX];
@@ -167,7 +168,9 @@ static int on_record(void *ctx, const struct xw_fb_header *h,
 		g->st.not_ip++;
 		return 0;
 	}
-	l4 = l4_index(r->l4_proto);
+	/* The kernel counts a later fragment as "other", whatever its IP
+	 * protocol (bpf/parse.h): correct it against that counter. */
+	l4 = r->frag & FRAG_LATER ? XW_FB_L4_OTHER : l4_index(r->l4_proto);
 	host->sampled[ipv][l4] += r->sample_rate;
 	xw_record_class(r, (float)r->sample_rate * host->corr[ipv][l4], &rc);
 	slot = (h->time_base_unix_ns + r->ts_offset_ns) / (XW_SLOT_MS * 1000000ULL);
