@@ -183,6 +183,7 @@ static int build_groups(struct xw_dconfig *c, char *err, size_t errlen)
 	def->learn = c->learn;
 	snprintf(c->group_name[0], sizeof(c->group_name[0]), "default");
 	c->ngroups = 1;
+	c->nprefixes = 0; /* built afresh: finish may run again */
 	for (unsigned int i = 0; i < c->groups.count; i++) {
 		const char *key = c->groups.key[i], *value = c->groups.value[i];
 		const char *dot = strchr(key, '.');
