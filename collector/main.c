@@ -24,9 +24,11 @@
 #include "counters.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "output.h"
 #include "pinned.h"
+#include "promstats.h"
 #include "record_json.h"
 #include "rules.h"
 #include "rulestats.h"
@@ -62,6 +64,9 @@ struct collector_cfg {
 	int64_t rule_budget;
 	char rulestats_topic[XW_CFG_STR_MAX];
 	int64_t rulestats_interval_s;
+	char metrics_listen[XW_CFG_STR_MAX];
+	int64_t metrics_interval_ms;
+	int64_t metrics_rule_series_max;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -123,6 +128,13 @@ static const struct xw_opt collector_opts[] = {
 	  .help = "per-rule statistics (RuleStats) for SOC tooling" },
 	{ "rulestats_interval_s", XW_OPT_INT, OFF(rulestats_interval_s), 0, 3600,
 	  "10", .help = "seconds between RuleStats messages; 0 none" },
+	{ "metrics.listen", XW_OPT_STRING, OFF(metrics_listen), .def = "",
+	  .help = "serve Prometheus metrics at http://ADDRESS/metrics: 127.0.0.1:9464, [::1]:9464, :9464 (every address); empty: off" },
+	{ "metrics.interval_ms", XW_OPT_INT, OFF(metrics_interval_ms), 100,
+	  60000, "1000", .help = "how often the metrics snapshot is refreshed" },
+	{ "metrics.rule_series_max", XW_OPT_INT, OFF(metrics_rule_series_max),
+	  0, 10000, "100",
+	  .help = "per-rule hit counters for at most this many rules per interface, those with the most hits; 0 none" },
 	{ "kafka_check_ms", XW_OPT_INT, OFF(kafka_check_ms), 0, 600000, "10000",
 	  .help = "at start, wait this long for the brokers to answer and the topic to exist, else refuse to start; 0 skips the check" },
 	XW_OPT_END,
@@ -294,6 +306,31 @@ static void counters_attach(const struct xw_iface *ifaces, int n,
 	xw_batcher__set_counters(b, ptrs, (size_t)k, lost);
 }
 
+/* Format and publish one metrics snapshot; a failure costs a stale
+ * snapshot, logged once until it works again. */
+static void metrics_publish(struct xw_metrics *m, struct xw_prom_buf *b,
+			    const struct xw_promstats_src *src)
+{
+	static int last_err;
+	int err;
+
+	xw_prom_buf__reset(b);
+	xw_promstats__format(b, src);
+	err = b->err ? b->err : xw_metrics__publish(m, b->text, b->len);
+	if (err && err != last_err)
+		pr_warn("metrics: cannot build the snapshot: %s; serving the previous one",
+			strerror(-err));
+	last_err = err;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Before anything is attached: a bad Kafka setting stops us untouched. */
 static int producer_open(const struct collector_cfg *cfg,
 			 struct xw_producer **producer)
@@ -364,8 +401,19 @@ static int run(const struct collector_cfg *cfg)
 	struct xw_counters_pb *cpb = NULL;
 	struct xw_verdicts *verdicts = NULL;
 	struct xw_rulestats *rulestats = NULL;
-	Xdpwatch__V1__InterfaceCounters *cptrs[MAX_IFACES];
 	struct xw_output out;
+	struct xw_metrics *metrics = NULL;
+	struct xw_prom_buf prom = XW_PROM_BUF_INIT;
+	struct xw_promstats_src psrc = {
+		.host_id = cfg->host_id,
+		.ifaces = ifaces,
+		.out = &out,
+		.features_topic = cfg->kafka_topic,
+		.rulestats_topic = cfg->rulestats_topic,
+		.rule_series_max = (unsigned int)cfg->metrics_rule_series_max,
+		.start_time_s = wall_s(),
+	};
+	Xdpwatch__V1__InterfaceCounters *cptrs[MAX_IFACES];
 	struct xw_attach_opts ao = {
 		.netns = cfg->netns,
 		.pin_root = cfg->pin_root,
@@ -376,13 +424,27 @@ static int run(const struct collector_cfg *cfg)
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
 				XW_RINGBUF_SLOT,
 	};
-	double last_stats, last_expire, last_counters, last_rulestats, t;
+	double last_stats, last_expire, last_counters, last_rulestats, last_metrics, t;
 	bool verdicts_more = false;
 	int n = 0, epfd = -1, err;
 
 	err = xw_output__open(&out, cfg->output);
 	if (err)
 		return err;
+	/* Bound here, before any netns is entered (so it listens in ours),
+	 * and before anything is attached (a taken port stops us untouched). */
+	if (*cfg->metrics_listen) {
+		struct xw_metrics_opts mo = { .listen = cfg->metrics_listen };
+		char why[512];
+
+		err = xw_metrics__new(&metrics, &mo, why, sizeof(why));
+		if (err) {
+			pr_err("metrics: %s; nothing was attached", why);
+			goto cleanup;
+		}
+		pr_info("metrics: serving http://%s/metrics (port %d)",
+			cfg->metrics_listen, xw_metrics__port(metrics));
+	}
 	if (cfg->kafka.count) {
 		err = producer_open(cfg, &producer);
 		if (err)
@@ -442,11 +504,17 @@ static int run(const struct collector_cfg *cfg)
 		if (err)
 			goto cleanup;
 	}
+	psrc.n = n;
+	psrc.features = producer;
+	psrc.rulestats = rulestats ? xw_rulestats__stats(rulestats) : NULL;
+	psrc.verdicts = verdicts;
+	if (metrics)
+		metrics_publish(metrics, &prom, &psrc);
 	pr_info("watching %d interface%s, %s%lld; Ctrl-C to stop", n,
 		n == 1 ? "" : "s", cfg->sample_rate ? "sampling 1:" : "no records, sample_rate ",
 		(long long)cfg->sample_rate);
 
-	last_stats = last_expire = last_counters = last_rulestats = now_s();
+	last_stats = last_expire = last_counters = last_rulestats = last_metrics = now_s();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	err = epfd < 0 ? -errno : 0;
 	if (!err)
@@ -505,6 +573,10 @@ static int run(const struct collector_cfg *cfg)
 							 NULL);
 			last_rulestats = t;
 		}
+		if (metrics && (t - last_metrics) * 1000 >= (double)cfg->metrics_interval_ms) {
+			metrics_publish(metrics, &prom, &psrc);
+			last_metrics = t;
+		}
 		if (t - last_expire >= 1.0) {
 			rules_expire(ifaces, n);
 			last_expire = t;
@@ -537,6 +609,8 @@ static int run(const struct collector_cfg *cfg)
 cleanup:
 	if (epfd >= 0)
 		close(epfd);
+	xw_metrics__free(metrics);
+	xw_prom_buf__free(&prom);
 	xw_rulestats__free(rulestats);
 	xw_verdicts__free(verdicts);
 	xw_batcher__destroy(batcher);
@@ -555,6 +629,7 @@ cleanup:
 static int validate(struct collector_cfg *cfg)
 {
 	int64_t bytes = cfg->ringbuf_kib * 1024;
+	char why[256];
 
 	if (!cfg->interfaces.count) {
 		pr_err("no interface given: use -i IF or 'interfaces' in the config file");
@@ -572,6 +647,11 @@ static int validate(struct collector_cfg *cfg)
 	}
 	if (*cfg->trusted_keys && !cfg->kafka.count) {
 		pr_err("trusted_keys is set but kafka.bootstrap.servers is not: verdicts come from Kafka");
+		return -EINVAL;
+	}
+	if (*cfg->metrics_listen &&
+	    xw_metrics_listen_check(cfg->metrics_listen, why, sizeof(why))) {
+		pr_err("metrics.listen: %s", why);
 		return -EINVAL;
 	}
 	if (bytes & (bytes - 1) || bytes % getpagesize()) {

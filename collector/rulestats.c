@@ -141,6 +141,11 @@ out:
 	return ret;
 }
 
+const struct xw_producer_stats *xw_rulestats__stats(struct xw_rulestats *rs)
+{
+	return xw_producer__stats(rs->producer);
+}
+
 int xw_rulestats__new(struct xw_rulestats **out, const struct xw_cfg_kv *props,
 		      const char *topic, const char *host_id, char *err,
 		      size_t errlen)

@@ -10,6 +10,7 @@
  *   xw_rulestats__publish(rs, ifaces, n, refused)   one message; never
  *                                                   blocks (a full queue
  *                                                   drops it, counted)
+ *   xw_rulestats__stats(rs)                         its producer's counters
  *   xw_rulestats__free(rs)
  */
 #ifndef XW_RULESTATS_H
@@ -20,6 +21,7 @@
 
 #include "attach.h"
 #include "config.h"
+#include "kafka.h"
 #include "xdpwatch_shared.h"
 
 struct xw_rulestats;
@@ -29,6 +31,7 @@ int xw_rulestats__new(struct xw_rulestats **rs, const struct xw_cfg_kv *props,
 		      size_t errlen);
 int xw_rulestats__publish(struct xw_rulestats *rs, const struct xw_iface *ifaces,
 			  int n, const uint64_t refused[XW_REFUSE_COUNT]);
+const struct xw_producer_stats *xw_rulestats__stats(struct xw_rulestats *rs);
 void xw_rulestats__free(struct xw_rulestats *rs);
 
 #endif /* XW_RULESTATS_H */
