@@ -25,6 +25,12 @@ packages=(
 	# tests/integration/test_verdicts.py signs what the CLI refuses to
 	# (expired, tampered, 0.0.0.0/0) with Ed25519 in Python
 	python3-nacl
+	# tests/integration/test_metrics.py scrapes the collector with a real
+	# Prometheus; promtool (same package) lints the exposition format
+	prometheus
+	# deploy: `docker-compose config -q` checks docker-compose.yml (no
+	# Docker engine needed); systemd-analyze verifies deploy/systemd/
+	docker-compose systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then
