@@ -29,12 +29,18 @@ static const char *const origin_names[] = {
 };
 #define ORIGINS 2
 
-/* One metric with a single sample: most of the collector's. */
+/*
+ * One metric with a single sample: most of the collector's. Without a
+ * value (that part is not configured) only HELP and TYPE are written: the
+ * output names every metric the collector has, whatever its settings, so
+ * dashboards and their checks can rely on it.
+ */
 static void one(struct xw_prom_buf *b, const char *name, enum xw_prom_type t,
-		const char *help, const char *const *labels, uint64_t v)
+		const char *help, const char *const *labels, const uint64_t *v)
 {
 	xw_prom_metric(b, name, t, help);
-	xw_prom_sample_u64(b, name, labels, v);
+	if (v)
+		xw_prom_sample_u64(b, name, labels, *v);
 }
 
 /*
@@ -282,8 +288,6 @@ static void kafka(struct xw_prom_buf *b, const struct xw_producer_stats *s[2],
 #undef R
 	};
 
-	if (!s[0] && !s[1])
-		return;
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		xw_prom_metric(b, rows[r].name, rows[r].type, rows[r].help);
 		for (int k = 0; k < 2; k++)
@@ -295,32 +299,35 @@ static void kafka(struct xw_prom_buf *b, const struct xw_producer_stats *s[2],
 	}
 }
 
+/* s NULL: verdicts are off; the metrics are still named. */
 static void verdicts(struct xw_prom_buf *b, const struct xw_verdicts_stats *s)
 {
+	uint64_t live = s ? s->live : 0, caught_up = s ? s->caught_up : 0;
+
 	one(b, P "verdicts_received_total", XW_PROM_COUNTER,
 	    "Messages read from the verdict topic (verdicts, withdrawals, tombstones).",
-	    NULL, s->received);
+	    NULL, s ? &s->received : NULL);
 	one(b, P "verdicts_applied_total", XW_PROM_COUNTER,
-	    "Verdicts written into the XDP maps.", NULL, s->applied);
+	    "Verdicts written into the XDP maps.", NULL, s ? &s->applied : NULL);
 	one(b, P "verdicts_withdrawn_total", XW_PROM_COUNTER,
-	    "Rules removed by a signed withdrawal or a tombstone.", NULL, s->withdrawn);
+	    "Rules removed by a signed withdrawal or a tombstone.", NULL, s ? &s->withdrawn : NULL);
 	one(b, P "verdicts_expired_total", XW_PROM_COUNTER,
-	    "Verdict rules retired because their TTL passed.", NULL, s->expired);
+	    "Verdict rules retired because their TTL passed.", NULL, s ? &s->expired : NULL);
 	one(b, P "verdicts_not_targeted_total", XW_PROM_COUNTER,
 	    "Valid verdicts for other hosts or groups, ignored here.", NULL,
-	    s->not_targeted);
+	    s ? &s->not_targeted : NULL);
 	xw_prom_metric(b, P "verdicts_refused_total", XW_PROM_COUNTER,
 		       "Verdicts refused, by reason; nothing refused reaches the maps.");
-	for (unsigned int r = XW_REFUSE_NONE + 1; r < XW_REFUSE_COUNT; r++)
+	for (unsigned int r = XW_REFUSE_NONE + 1; s && r < XW_REFUSE_COUNT; r++)
 		xw_prom_sample_u64(b, P "verdicts_refused_total",
 				   XW_PROM_LABELS("reason", xw_refusal_name(r)),
 				   s->refused[r]);
 	one(b, P "verdict_rules_live", XW_PROM_GAUGE,
 	    "Verdict rules in force on this host (bounded by rule_budget).", NULL,
-	    s->live);
+	    s ? &live : NULL);
 	one(b, P "verdicts_caught_up", XW_PROM_GAUGE,
 	    "1 once the verdict topic's content at start has been read and reconciled.",
-	    NULL, s->caught_up);
+	    NULL, s ? &caught_up : NULL);
 }
 
 void xw_promstats__format(struct xw_prom_buf *b, const struct xw_promstats_src *src)
@@ -331,22 +338,22 @@ void xw_promstats__format(struct xw_prom_buf *b, const struct xw_promstats_src *
 	};
 	const char *topics[2] = { src->features_topic, src->rulestats_topic };
 
+	static const uint64_t one_ = 1;
+	bool out = src->out && src->out->f;
+
 	one(b, P "info", XW_PROM_GAUGE, "Always 1; the labels say which host this is.",
-	    XW_PROM_LABELS("host_id", src->host_id), 1);
+	    XW_PROM_LABELS("host_id", src->host_id), &one_);
 	xw_prom_metric(b, P "start_time_seconds", XW_PROM_GAUGE,
 		       "When the collector started, in seconds since the epoch.");
 	xw_prom_sample(b, P "start_time_seconds", NULL, src->start_time_s);
 	interfaces(b, src->ifaces, src->n);
 	rules(b, src->ifaces, src->n, src->rule_series_max);
-	if (src->out && src->out->f) {
-		one(b, P "output_records_written_total", XW_PROM_COUNTER,
-		    "Records written as JSON lines (the output setting).", NULL,
-		    src->out->written);
-		one(b, P "output_records_failed_total", XW_PROM_COUNTER,
-		    "Records lost to write errors on the JSON output.", NULL,
-		    src->out->failed);
-	}
+	one(b, P "output_records_written_total", XW_PROM_COUNTER,
+	    "Records written as JSON lines (the output setting).", NULL,
+	    out ? &src->out->written : NULL);
+	one(b, P "output_records_failed_total", XW_PROM_COUNTER,
+	    "Records lost to write errors on the JSON output.", NULL,
+	    out ? &src->out->failed : NULL);
 	kafka(b, ks, topics);
-	if (src->verdicts)
-		verdicts(b, xw_verdicts__stats(src->verdicts));
+	verdicts(b, src->verdicts ? xw_verdicts__stats(src->verdicts) : NULL);
 }

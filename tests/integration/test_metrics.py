@@ -13,7 +13,9 @@ the traffic sent (hping3 SYN and UDP, ping, ping -6, and UDP from a source
 a rule drops) moves exactly the series it should, by exactly what was sent,
 bytes included; records_sampled moves with the packets at 1:1 and nothing
 is lost; the rule's gauge and hit counter show the rule and its drops. The
-collector's own /metrics passes `promtool check metrics` (naming lint).
+collector's own /metrics passes `promtool check metrics` (naming lint), and
+names every metric deploy/grafana/xdpwatch.json queries (tests/deploy/
+check_dashboard.py) apart from the detector's.
 """
 import json
 import os
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -30,6 +33,7 @@ from lab import Collector, Lab, cli, cli_json  # noqa: E402
 
 DST4, SRC4, OTHER4 = "192.0.2.1", "192.0.2.10", "192.0.2.11"
 DST6, SRC6 = "2001:db8::1", "2001:db8::10"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
 
@@ -160,6 +164,16 @@ class Metrics(unittest.TestCase):
         status, body = http_get("http://127.0.0.1:%d/metrics" % self.metrics_port)
         self.assertEqual(status, 200)
         p = subprocess.run([PROMTOOL, "check", "metrics"], input=body, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Every metric the Grafana dashboard queries is in this output
+        # (the collector names all its metrics, configured or not) or is
+        # one of the detector's.
+        mfile = os.path.join(self.lab.tmp, "metrics.txt")
+        with open(mfile, "w") as f:
+            f.write(body)
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "deploy", "check_dashboard.py"),
+                            os.path.join(ROOT, "deploy", "grafana", "xdpwatch.json"), "--metrics", mfile],
+                           capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with self.assertRaises(urllib.error.HTTPError) as e:
             http_get("http://127.0.0.1:%d/" % self.metrics_port)
