@@ -16,6 +16,13 @@ is lost; the rule's gauge and hit counter show the rule and its drops. The
 collector's own /metrics passes `promtool check metrics` (naming lint), and
 names every metric deploy/grafana/xdpwatch.json queries (tests/deploy/
 check_dashboard.py) apart from the detector's.
+
+MetricsKafka, with the lab's broker (lab.Broker) and a verdict topic of its
+own, scraped over IPv6 loopback: every sampled record is counted produced
+and delivered on xdpwatch.features.v1 with none failed or lost to a full
+queue, rule statistics are delivered, a verdict signed by a trusted key is
+counted applied and live and its rule's hits equal the packets it dropped,
+and one signed by an unknown key is counted refused as unknown_key.
 """
 import json
 import os
@@ -29,7 +36,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import Collector, Lab, cli, cli_json  # noqa: E402
+from lab import CLI, Broker, Collector, Lab, cli, cli_json, run  # noqa: E402
+from kafka_util import delete_topics, unique  # noqa: E402
 
 DST4, SRC4, OTHER4 = "192.0.2.1", "192.0.2.10", "192.0.2.11"
 DST6, SRC6 = "2001:db8::1", "2001:db8::10"
@@ -47,6 +55,67 @@ def free_port():
 def http_get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
+
+
+class Prometheus:
+    """Debian's prometheus scraping one target every second, in our own
+    network namespace (beside the collector's socket), on a free port,
+    with everything it writes in the lab's folder (removed at close); the
+    lab stops it."""
+
+    def __init__(self, lab, target):
+        self.port = free_port()
+        pdir = os.path.join(lab.tmp, "prometheus")
+        os.makedirs(pdir)
+        cfg = os.path.join(pdir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n"
+                    "  - job_name: xdpwatch-collector\n"
+                    "    static_configs:\n"
+                    "      - targets: ['%s']\n" % target)
+        self.log_path = os.path.join(pdir, "prometheus.log")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(pdir, "data"),
+                 "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+                stdout=log, stderr=subprocess.STDOUT)
+        lab.procs.append(self.proc)
+        self.api = "http://127.0.0.1:%d" % self.port
+        deadline = time.time() + 60
+        while True:
+            try:
+                if http_get(self.api + "/-/ready")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("prometheus did not start:\n" + open(self.log_path).read())
+            time.sleep(0.2)
+
+    def query(self, expr):
+        """The instant vector: [(labels, value)]."""
+        url = self.api + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        doc = json.loads(http_get(url)[1])
+        if doc["status"] != "success":
+            raise AssertionError("query %s: %s" % (expr, doc))
+        return [(r["metric"], float(r["value"][1])) for r in doc["data"]["result"]]
+
+    def value(self, expr):
+        """The single value of expr, or None when it has none."""
+        r = self.query(expr)
+        return r[0][1] if len(r) == 1 else None
+
+    def wait_for(self, expr, want, timeout=20):
+        """Poll until expr has exactly the value want (or want(value) is
+        true, for a callable); return the last value."""
+        ok = want if callable(want) else (lambda v: v == want)
+        deadline = time.time() + timeout
+        while True:
+            v = self.value(expr)
+            if ok(v) or time.time() > deadline:
+                return v
+            time.sleep(0.3)
 
 
 @unittest.skipUnless(os.access(PROMETHEUS, os.X_OK), "prometheus is not installed (scripts/install-deps.sh)")
@@ -69,54 +138,18 @@ class Metrics(unittest.TestCase):
         lab.sh("src", ["ping", "-c", "1", "-W", "2", DST4])
         lab.sh("src", ["ping", "-6", "-c", "1", "-W", "2", DST6])
 
-        # Prometheus in our own namespace, beside the collector's socket;
-        # everything it writes lives in the lab's folder, removed at close.
-        cls.prom_port = free_port()
-        pdir = os.path.join(lab.tmp, "prometheus")
-        os.makedirs(pdir)
-        cfg = os.path.join(pdir, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n"
-                    "  - job_name: xdpwatch-collector\n"
-                    "    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % cls.metrics_port)
-        cls.prom_log = open(os.path.join(pdir, "prometheus.log"), "w")
-        cls.prom = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(pdir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % cls.prom_port, "--log.level=warn"],
-            stdout=cls.prom_log, stderr=subprocess.STDOUT)
-        lab.procs.append(cls.prom)
-        cls.api = "http://127.0.0.1:%d" % cls.prom_port
-        deadline = time.time() + 60
-        while True:
-            try:
-                if http_get(cls.api + "/-/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if cls.prom.poll() is not None or time.time() > deadline:
-                raise RuntimeError("prometheus did not start:\n" + open(cls.prom_log.name).read())
-            time.sleep(0.2)
+        cls.prom = Prometheus(lab, "127.0.0.1:%d" % cls.metrics_port)
 
     @classmethod
     def tearDownClass(cls):
         cls.lab.close()
-        cls.prom_log.close()
-
-    def query(self, expr):
-        url = self.api + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        status, body = http_get(url)
-        doc = json.loads(body)
-        self.assertEqual(doc["status"], "success", body)
-        return doc["data"]["result"]
 
     def series(self, name, *keys):
         """{(label values in keys order): value} for the collector's
         interface in the latest scrape."""
         out = {}
-        for r in self.query('%s{interface="%s"}' % (name, self.collector.key)):
-            out[tuple(r["metric"].get(k, "") for k in keys)] = int(float(r["value"][1]))
+        for m, v in self.prom.query('%s{interface="%s"}' % (name, self.collector.key)):
+            out[tuple(m.get(k, "") for k in keys)] = int(v)
         return out
 
     def pinned(self):
@@ -154,13 +187,7 @@ class Metrics(unittest.TestCase):
         self.lab.sh("src", ["hping3", "-q"] + list(args), check=False, timeout=60)
 
     def test_1_target_up_and_lint_clean(self):
-        deadline = time.time() + 20
-        while True:
-            up = self.query('up{job="xdpwatch-collector"}')
-            if up and up[0]["value"][1] == "1":
-                break
-            self.assertLess(time.time(), deadline, "target never up: %s" % up)
-            time.sleep(0.3)
+        self.assertEqual(self.prom.wait_for('up{job="xdpwatch-collector"}', 1), 1, "target up")
         status, body = http_get("http://127.0.0.1:%d/metrics" % self.metrics_port)
         self.assertEqual(status, 200)
         p = subprocess.run([PROMTOOL, "check", "metrics"], input=body, capture_output=True, text=True)
@@ -238,13 +265,94 @@ class Metrics(unittest.TestCase):
 
         # Written as JSON lines too: the output counter agrees with the file.
         n = len(self.collector.records())
-        deadline = time.time() + 10
+        self.assertEqual(self.prom.wait_for("xdpwatch_collector_output_records_written_total", n), n)
+
+
+@unittest.skipUnless(os.access(PROMETHEUS, os.X_OK), "prometheus is not installed (scripts/install-deps.sh)")
+class MetricsKafka(unittest.TestCase):
+    """Kafka delivery and verdicts as Prometheus sees them: the lab's
+    broker (lab.Broker: XW_KAFKA_PORT, started if needed and stopped again
+    only if this run started it), a compacted verdict topic of this test's
+    own, verdicts signed by a trusted and by an unknown key."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = lab = Lab()
+        cls.broker = Broker().ensure()
+        cls.topic = unique("xw-metrics-verdicts")
+        run([os.path.join(ROOT, "scripts", "kafka.sh"), "tool", "topics", "--bootstrap-server",
+             cls.broker.bootstrap, "--create", "--topic", cls.topic, "--partitions", "1",
+             "--replication-factor", "1", "--config", "cleanup.policy=compact"], env=cls.broker.env, timeout=120)
+        keys = os.path.join(lab.tmp, "keys")
+        trusted = os.path.join(keys, "trusted")
+        os.makedirs(trusted)
+        for key_id in ("metrics-soc", "metrics-rogue"):
+            run([CLI, "keygen", "--key-id", key_id, "--key-dir", keys])
+        os.link(os.path.join(keys, "metrics-soc.pub"), os.path.join(trusted, "metrics-soc.pub"))
+        cls.keys = keys
+        lab.add_host("src")
+        lab.add_host("dst")
+        cls.sif, cls.dif = lab.tag + "s", lab.tag + "d"
+        lab.link("src", cls.sif, "dst", cls.dif)
+        lab.addr("src", cls.sif, SRC4 + "/24")
+        lab.addr("dst", cls.dif, DST4 + "/24")
+        cls.host_id = unique("xw-metrics-host")
+        port = free_port()
+        cls.collector = Collector(lab, "dst", cls.dif, sample_rate=1, extra=[
+            "--set", "metrics.listen=[::1]:%d" % port,
+            "--set", "metrics.interval_ms=200",
+            "--set", "kafka.bootstrap.servers=" + cls.broker.bootstrap,
+            "--set", "trusted_keys=" + trusted, "--set", "verdicts_topic=" + cls.topic,
+            "--set", "host_id=" + cls.host_id, "--set", "rulestats_interval_s=1"]).start()
+        # Over IPv6 loopback this time.
+        cls.prom = Prometheus(lab, "[::1]:%d" % port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.close()
+        delete_topics(cls.broker.bootstrap, [cls.topic], "test_metrics")
+        cls.broker.close()
+
+    def verdict(self, key_id, src):
+        out = run([CLI, "verdict", "add", src, "--ttl", "5m", "--key", os.path.join(self.keys, key_id + ".key"),
+                   "--bootstrap", self.broker.bootstrap, "--topic", self.topic, "--hosts", self.host_id,
+                   "--reason", "test_metrics"]).stdout
+        return out.split()[1]  # "rule <id> version ..."
+
+    def test_kafka_delivery_and_verdicts(self):
+        self.lab.sh("src", ["ping", "-c", "20", "-i", "0.01", "-W", "1", DST4])
+        P = self.prom
+        feat = '{topic="xdpwatch.features.v1"}'
+        sampled = 'sum(xdpwatch_collector_records_sampled_total)'
+        deadline = time.time() + 30
         while True:
-            written = int(self.query("xdpwatch_collector_output_records_written_total")[0]["value"][1])
-            if written == n or time.time() > deadline:
+            n = P.value(sampled)
+            d = P.value("xdpwatch_collector_kafka_delivered_records_total" + feat)
+            if (n and n >= 20 and d == n) or time.time() > deadline:
                 break
             time.sleep(0.3)
-        self.assertEqual(written, n)
+        self.assertGreaterEqual(n, 20)
+        self.assertEqual(d, n, "every sampled record delivered to Kafka")
+        self.assertEqual(P.value("xdpwatch_collector_kafka_produced_records_total" + feat), n)
+        for m in ("failed_records_total", "queue_full_records_total", "producer_restarts_total"):
+            self.assertEqual(P.value("xdpwatch_collector_kafka_%s%s" % (m, feat)), 0, m)
+        # Rule statistics go out every second, on their own producer.
+        self.assertGreater(P.wait_for('xdpwatch_collector_kafka_delivered_messages_total{topic="xdpwatch.rulestats.v1"}',
+                                      lambda v: v and v > 0, timeout=10) or 0, 0)
+        self.assertEqual(P.wait_for("xdpwatch_collector_verdicts_caught_up", 1), 1)
+
+        rule = self.verdict("metrics-soc", SRC4)
+        self.assertEqual(P.wait_for("xdpwatch_collector_verdicts_applied_total", 1), 1)
+        self.assertEqual(P.wait_for("xdpwatch_collector_verdict_rules_live", 1), 1)
+        self.assertEqual(P.value('xdpwatch_collector_rules{origin="verdict",action="drop"}'), 1)
+        r = self.lab.sh("src", ["ping", "-c", "10", "-i", "0.01", "-W", "1", DST4], check=False)
+        self.assertIn("100% packet loss", r.stdout)
+        self.assertEqual(P.wait_for('xdpwatch_collector_rule_hit_packets_total{rule="%s"}' % rule, 10), 10)
+
+        self.verdict("metrics-rogue", "198.51.100.7")
+        self.assertEqual(P.wait_for('xdpwatch_collector_verdicts_refused_total{reason="unknown_key"}', 1), 1)
+        self.assertEqual(P.value("xdpwatch_collector_verdicts_received_total"), 2)
+        self.assertEqual(P.value("xdpwatch_collector_verdict_rules_live"), 1)
 
 
 if __name__ == "__main__":
