@@ -306,16 +306,27 @@ static void counters_attach(const struct xw_iface *ifaces, int n,
 	xw_batcher__set_counters(b, ptrs, (size_t)k, lost);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Format and publish one metrics snapshot; a failure costs a stale
  * snapshot, logged once until it works again. */
 static void metrics_publish(struct xw_metrics *m, struct xw_prom_buf *b,
-			    const struct xw_promstats_src *src)
+			    struct xw_promstats_src *src)
 {
 	static int last_err;
+	double t0 = now_s();
 	int err;
 
 	xw_prom_buf__reset(b);
 	xw_promstats__format(b, src);
+	/* The main loop pays for it: show what it costs. */
+	src->snapshot_s = now_s() - t0;
 	err = b->err ? b->err : xw_metrics__publish(m, b->text, b->len);
 	if (err && err != last_err)
 		pr_warn("metrics: cannot build the snapshot: %s; serving the previous one",
@@ -380,14 +391,6 @@ static int epoll_watch(int epfd, int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int run(const struct collector_cfg *cfg)

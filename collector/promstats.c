@@ -346,6 +346,9 @@ void xw_promstats__format(struct xw_prom_buf *b, const struct xw_promstats_src *
 	xw_prom_metric(b, P "start_time_seconds", XW_PROM_GAUGE,
 		       "When the collector started, in seconds since the epoch.");
 	xw_prom_sample(b, P "start_time_seconds", NULL, src->start_time_s);
+	xw_prom_metric(b, P "metrics_snapshot_seconds", XW_PROM_GAUGE,
+		       "How long the main loop took to build the previous metrics snapshot (it reads every counter and walks every rule).");
+	xw_prom_sample(b, P "metrics_snapshot_seconds", NULL, src->snapshot_s);
 	interfaces(b, src->ifaces, src->n);
 	rules(b, src->ifaces, src->n, src->rule_series_max);
 	one(b, P "output_records_written_total", XW_PROM_COUNTER,

@@ -35,6 +35,7 @@ struct xw_promstats_src {
 	const struct xw_verdicts *verdicts;
 	unsigned int rule_series_max;
 	double start_time_s; /* wall clock, seconds since the epoch */
+	double snapshot_s; /* how long the previous snapshot took to build */
 };
 
 void xw_promstats__format(struct xw_prom_buf *b,
