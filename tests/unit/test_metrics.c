@@ -296,7 +296,7 @@ static double mono_s(void)
 
 static void test_slow_client_cut_off_others_served(void **state)
 {
-	struct xw_metrics *m = server("127.0.0.1:0", 500, 0);
+	struct xw_metrics *m = server("127.0.0.1:0", 1500, 0);
 	int port = xw_metrics__port(m), slow[XW_METRICS_MAX_CONNS - 1];
 	const char *snap = "a 1\n";
 	double t0;
@@ -313,18 +313,19 @@ static void test_slow_client_cut_off_others_served(void **state)
 	t0 = mono_s();
 	r = request(AF_INET, port, "GET /metrics HTTP/1.1\r\n\r\n");
 	assert_string_equal(strstr(r, "\r\n\r\n") + 4, snap);
-	assert_true(mono_s() - t0 < 0.4);
+	/* Well before the slow ones time out: not queued behind them. */
+	assert_true(mono_s() - t0 < 1.0);
 	free(r);
 
 	/* The slow ones are closed at the timeout, with no answer. */
 	for (size_t i = 0; i < XW_ARRAY_SIZE(slow); i++) {
 		struct pollfd p = { .fd = slow[i], .events = POLLIN };
 
-		assert_int_equal(poll(&p, 1, 3000), 1);
+		assert_int_equal(poll(&p, 1, 5000), 1);
 		assert_true(recv(slow[i], &c, 1, 0) <= 0);
 		close(slow[i]);
 	}
-	assert_true(mono_s() - t0 < 2.5);
+	assert_true(mono_s() - t0 < 4.0);
 	xw_metrics__free(m);
 }
 
