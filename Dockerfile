@@ -41,8 +41,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # The detector needs no privilege: it runs as this user. The collector
 # needs root's BPF and network capabilities (see deploy/systemd/).
-RUN useradd --system --no-create-home --home-dir /nonexistent \
-	--shell /usr/sbin/nologin xdpwatch
+# A fixed uid, so that a mounted key can be given to it (chown 10001).
+RUN useradd --system --uid 10001 --user-group --no-create-home \
+	--home-dir /nonexistent --shell /usr/sbin/nologin xdpwatch
 COPY --from=build /out/ /
 LABEL org.opencontainers.image.title="xdpwatch" \
       org.opencontainers.image.description="XDP packet telemetry and DDoS mitigation" \
