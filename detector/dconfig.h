@@ -40,6 +40,7 @@ struct xw_dconfig {
 	int log_level;
 	int64_t stats_interval_s;
 	char metrics_listen[XW_CFG_STR_MAX];
+	int64_t metrics_interval_ms;
 	/* detection */
 	int64_t start_slots, end_hold_ms, end_ratio_pct, update_ms;
 	int64_t threshold[XW_ATTACK_COUNT]; /* packets/s, the default group */

@@ -19,6 +19,7 @@
 
 #include "attacks.h"
 #include "dconfig.h"
+#include "dmetrics.h"
 #include "dtable.h"
 #include "ingest.h"
 #include "kafka.h"
@@ -42,6 +43,9 @@ struct detector {
 	struct xw_attacks *attacks;
 	struct xw_publisher *pub;
 	struct xw_consumer *features;
+	struct xw_metrics *metrics; /* NULL: off */
+	struct xw_prom_buf prom;
+	double start_time_s;
 	uint64_t wrong_schema;
 	/* during a revoke */
 	const int32_t *revoked;
@@ -229,6 +233,17 @@ static int setup(struct detector *d)
 	char err[768];
 	int ret;
 
+	if (*c->metrics_listen) {
+		struct xw_metrics_opts mo = { .listen = c->metrics_listen };
+
+		ret = xw_metrics__new(&d->metrics, &mo, err, sizeof(err));
+		if (ret) {
+			pr_err("metrics: %s", err);
+			return ret;
+		}
+		pr_info("metrics on http://%s/metrics (port %d)", c->metrics_listen,
+			xw_metrics__port(d->metrics));
+	}
 	ret = xw_publisher__new(&d->pub, &po, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
@@ -271,9 +286,35 @@ static void tick(struct detector *d)
 	xw_publisher__poll(d->pub);
 }
 
+/* A failed snapshot leaves the previous one served; said once. */
+static void metrics_publish(struct detector *d)
+{
+	static int last_err;
+	struct xw_dmetrics_src src = {
+		.detector_id = d->cfg.detector_id,
+		.ingest = xw_ingest__stats(d->ingest),
+		.table = xw_dtable_stats(d->table),
+		.attacks = xw_attacks__stats(d->attacks),
+		.publish = xw_publisher__stats(d->pub),
+		.lag = xw_consumer__lag(d->features),
+		.wrong_schema = d->wrong_schema,
+		.start_time_s = d->start_time_s,
+	};
+	int err;
+
+	xw_prom_buf__reset(&d->prom);
+	xw_dmetrics_format(&d->prom, &src);
+	err = d->prom.err ? d->prom.err :
+			    xw_metrics__publish(d->metrics, d->prom.text, d->prom.len);
+	if (err && err != last_err)
+		pr_warn("metrics: cannot build the snapshot: %s; serving the previous one",
+			strerror(-err));
+	last_err = err;
+}
+
 static int run(struct detector *d)
 {
-	uint64_t next_tick = 0, next_stats = 0;
+	uint64_t next_tick = 0, next_stats = 0, next_metrics = 0;
 
 	pr_info("%s: reading %s as group %s", d->cfg.detector_id,
 		d->cfg.features_topic, d->cfg.group_id);
@@ -285,6 +326,10 @@ static int run(struct detector *d)
 		if (now >= next_tick) {
 			tick(d);
 			next_tick = now + TICK_MS;
+		}
+		if (d->metrics && now >= next_metrics) {
+			metrics_publish(d);
+			next_metrics = now + (uint64_t)d->cfg.metrics_interval_ms;
 		}
 		if (d->cfg.stats_interval_s && now >= next_stats) {
 			if (next_stats)
@@ -322,6 +367,8 @@ static void cleanup(struct detector *d)
 		xw_publisher__flush(d->pub, 5000);
 	if (d->ingest && d->table && d->attacks)
 		stats_print(d);
+	xw_metrics__free(d->metrics);
+	xw_prom_buf__free(&d->prom);
 	xw_publisher__free(d->pub);
 	xw_attacks__free(d->attacks);
 	xw_ingest__free(d->ingest);
@@ -398,6 +445,11 @@ int main(int argc, char **argv)
 		snprintf(d.cfg.detector_id, sizeof(d.cfg.detector_id),
 			 "detector@%s", host);
 	}
+	if (*d.cfg.metrics_listen &&
+	    xw_metrics_listen_check(d.cfg.metrics_listen, err, sizeof(err))) {
+		pr_err("metrics.listen: %s", err);
+		return 2;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		return 0;
@@ -405,6 +457,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	d.start_time_s = clock_ms(CLOCK_REALTIME) / 1000.0;
 	ret = setup(&d);
 	if (!ret)
 		ret = run(&d);
