@@ -368,16 +368,18 @@ static void remove_at(struct xw_dtable *t, uint32_t i)
 	dst_free(d);
 }
 
-void xw_dtable_tick(struct xw_dtable *t, uint64_t wall_slot, uint64_t now_ms)
+void xw_dtable_tick(struct xw_dtable *t, uint64_t wall_slot, uint64_t now_ms,
+		    xw_slot_fn slot_of, void *ctx)
 {
 	t->now_ms = now_ms;
 	for (uint32_t i = t->nheavy; i-- > 0;) {
 		struct xw_dst *d = t->heavy[i];
+		uint64_t slot = slot_of ? slot_of(ctx, d) : wall_slot;
 		struct xw_window w;
 
 		/* Time passes for the quiet ones too: their window drains. */
-		if (d->cur_slot && wall_slot > d->cur_slot)
-			dst_advance(t, d, wall_slot);
+		if (d->cur_slot && slot > d->cur_slot)
+			dst_advance(t, d, slot);
 		xw_dst_window(d, &w);
 		if (w.m[XW_M_PKTS] >= t->o.watch_pps / 2) {
 			d->heavy->quiet_since_ms = 0;

@@ -22,10 +22,12 @@
  *   xw_dst_window(d, &w)         the last second, per second
  *   xw_dst_sketch(d, &s)         merged sketches of the last second (heavy)
  *   xw_dtable_heavy(t, &n)       the heavy entries, to evaluate
- *   xw_dtable_tick(t, slot, now_ms, keep, ctx)
- *                                advance heavy entries to the wall clock's
- *                                slot, let quiet ones go light (unless keep
- *                                says no), sweep part of the idle ones
+ *   xw_dtable_tick(t, slot, now_ms, slot_of, ctx)
+ *                                advance heavy entries to the slot their
+ *                                data has reached (slot_of(ctx, d), or
+ *                                slot when slot_of is NULL) so quiet ones
+ *                                drain, let quiet ones go light, sweep
+ *                                part of the idle ones
  *   xw_dtable_remove_if(t, pred, ctx)   drop entries (a revoked partition)
  */
 #ifndef XW_DTABLE_H
@@ -122,7 +124,9 @@ void xw_dst_window(const struct xw_dst *d, struct xw_window *w);
 void xw_dst_sketch(const struct xw_dst *d, struct xw_dst_sketch *s);
 struct xw_dst *const *xw_dtable_heavy(const struct xw_dtable *t,
 				      unsigned int *n);
-void xw_dtable_tick(struct xw_dtable *t, uint64_t wall_slot, uint64_t now_ms);
+typedef uint64_t (*xw_slot_fn)(void *ctx, const struct xw_dst *d);
+void xw_dtable_tick(struct xw_dtable *t, uint64_t wall_slot, uint64_t now_ms,
+		    xw_slot_fn slot_of, void *ctx);
 void xw_dtable_remove_if(struct xw_dtable *t,
 			 bool (*pred)(void *ctx, const struct xw_dst *d),
 			 void *ctx);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "classify.h"
 #include "feature_decode.h"
@@ -27,6 +28,7 @@ struct host {
 	char collector_id[COLLECTOR_ID_MAX];
 	uint64_t last_seq;
 	int32_t partition;
+	int64_t lag_ms; /* arrival - newest record's event time, >= 0 */
 	bool have_counters;
 	uint64_t prev[NIPVER][NL4]; /* exact packets at the last snapshot */
 	double sampled[NIPVER][NL4]; /* what records stood for since */
@@ -46,6 +48,7 @@ struct xw_ingest {
 	/* the batch being decoded */
 	struct host *cur;
 	uint16_t cur_idx;
+	uint64_t newest_ns;
 };
 
 int xw_ingest__new(struct xw_ingest **out, const struct xw_ingest_opts *o,
@@ -173,6 +176,8 @@ static int on_record(void *ctx, const struct xw_fb_header *h,
 	l4 = r->frag & FRAG_LATER ? XW_FB_L4_OTHER : l4_index(r->l4_proto);
 	host->sampled[ipv][l4] += r->sample_rate;
 	xw_record_class(r, (float)r->sample_rate * host->corr[ipv][l4], &rc);
+	if (h->time_base_unix_ns + r->ts_offset_ns > g->newest_ns)
+		g->newest_ns = h->time_base_unix_ns + r->ts_offset_ns;
 	slot = (h->time_base_unix_ns + r->ts_offset_ns) / (XW_SLOT_MS * 1000000ULL);
 	k.family = r->ip_version;
 	k.len = alen * 8;
@@ -252,10 +257,20 @@ int xw_ingest__batch(struct xw_ingest *g, const void *buf, size_t len,
 	host->last_seq = h.sequence;
 	g->cur = host;
 	g->cur_idx = (uint16_t)idx;
+	g->newest_ns = 0;
 	ret = xw_fb_decode(buf, len, &h, on_record, g);
 	if (ret) {
 		g->st.bad_batches++;
 		return ret;
+	}
+	if (g->newest_ns) {
+		struct timespec ts;
+		int64_t now_ns;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		host->lag_ms = now_ns > (int64_t)g->newest_ns ?
+				       (now_ns - (int64_t)g->newest_ns) / 1000000 : 0;
 	}
 	if (h.has_counters)
 		correct(host, &h);
@@ -273,6 +288,11 @@ const char *xw_ingest__host_name(const struct xw_ingest *g, uint16_t host)
 int32_t xw_ingest__host_partition(const struct xw_ingest *g, uint16_t host)
 {
 	return host < g->nhosts ? g->hosts[host].partition : -1;
+}
+
+int64_t xw_ingest__host_lag_ms(const struct xw_ingest *g, uint16_t host)
+{
+	return host < g->nhosts ? g->hosts[host].lag_ms : 0;
 }
 
 double xw_ingest__correction(const struct xw_ingest *g, const char *host_id,

@@ -15,7 +15,11 @@
  *   xw_ingest__new(&g, opts, dtable, groups_fn, ctx)
  *   xw_ingest__batch(g, buf, len, partition)   0, or -EBADMSG (counted)
  *   xw_ingest__host_name(g, idx), xw_ingest__host_partition(g, idx)
- *   xw_ingest__set_now(g, now_ms)
+ *   xw_ingest__host_lag_ms(g, idx)
+ *       how far behind the wall clock this host's newest records arrived
+ *       (pipeline delay, a backlog being read, the host's clock skew): a
+ *       destination's window is advanced only as far as its data reaches,
+ *       so a lagging detector does not read a flood as silence
  */
 #ifndef XW_INGEST_H
 #define XW_INGEST_H
@@ -50,6 +54,7 @@ int xw_ingest__batch(struct xw_ingest *g, const void *buf, size_t len,
 		     int32_t partition);
 const char *xw_ingest__host_name(const struct xw_ingest *g, uint16_t host);
 int32_t xw_ingest__host_partition(const struct xw_ingest *g, uint16_t host);
+int64_t xw_ingest__host_lag_ms(const struct xw_ingest *g, uint16_t host);
 /* The correction ingest applies to a host's records of one class (tests). */
 double xw_ingest__correction(const struct xw_ingest *g, const char *host_id,
 			     unsigned int ipver, unsigned int l4);

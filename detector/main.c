@@ -46,6 +46,7 @@ struct detector {
 	struct xw_metrics *metrics; /* NULL: off */
 	struct xw_prom_buf prom;
 	double start_time_s;
+	uint64_t tick_unix_ms;
 	uint64_t wrong_schema;
 	/* during a revoke */
 	const int32_t *revoked;
@@ -267,6 +268,28 @@ static int setup(struct detector *d)
 	return 0;
 }
 
+/*
+ * How far a destination's data has reached: the wall clock less the lag of
+ * its slowest reporting host, one slot more for a linger and a broker hop.
+ * A detector reading a backlog, or a host whose clock runs behind, then
+ * sees its records in the window instead of an empty one.
+ */
+static uint64_t data_slot(void *ctx, const struct xw_dst *dst)
+{
+	struct detector *d = ctx;
+	int64_t lag = 0;
+
+	for (unsigned int h = 0; h < dst->nhosts; h++) {
+		int64_t l = xw_ingest__host_lag_ms(d->ingest, dst->hosts[h]);
+
+		if (l > lag)
+			lag = l;
+	}
+	if ((uint64_t)lag > d->tick_unix_ms)
+		return 0;
+	return (d->tick_unix_ms - (uint64_t)lag) / XW_SLOT_MS - 1;
+}
+
 static void tick(struct detector *d)
 {
 	uint64_t now_ms = clock_ms(CLOCK_MONOTONIC);
@@ -274,9 +297,8 @@ static void tick(struct detector *d)
 	struct xw_dst *const *heavy;
 	unsigned int n;
 
-	/* One slot behind the wall clock: records take a collector linger
-	 * and a broker hop to get here. */
-	xw_dtable_tick(d->table, unix_ms / XW_SLOT_MS - 1, now_ms);
+	d->tick_unix_ms = unix_ms;
+	xw_dtable_tick(d->table, unix_ms / XW_SLOT_MS - 1, now_ms, data_slot, d);
 	heavy = xw_dtable_heavy(d->table, &n);
 	/* Evaluation may end attacks but never drops heavy entries. */
 	for (unsigned int i = 0; i < n; i++)
