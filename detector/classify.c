@@ -78,8 +78,19 @@ unsigned int xw_classify(const struct xw_window *w,
 			 const struct xw_learn_opts *lo,
 			 struct xw_class_eval out[XW_ATTACK_COUNT])
 {
+	double small_replies = 0;
 	unsigned int n = 0;
 
+	/* Replies from a reflector port too small for amplification are
+	 * not reflection; they still count as UDP, or a flood from port 53
+	 * would escape both classes. */
+	for (unsigned int i = 0; i < XW_REFL_COUNT; i++) {
+		double pkts = w->m[XW_M_REFL + i];
+
+		if (pkts > 0 && w->m[XW_M_REFL_BYTES + i] / pkts <
+					xw_refl_services[i].min_avg_bytes)
+			small_replies += pkts;
+	}
 	for (int c = 0; c < XW_ATTACK_COUNT; c++) {
 		struct xw_class_eval *e = &out[c];
 		enum xw_metric m = xw_class_metric(c);
@@ -87,6 +98,8 @@ unsigned int xw_classify(const struct xw_window *w,
 		e->over = false;
 		e->learned = false;
 		e->rate = w->m[m];
+		if (c == XW_ATTACK_UDP_FLOOD)
+			e->rate += small_replies;
 		e->threshold = th->pps[c];
 		if (c == XW_ATTACK_UNKNOWN || c == XW_ATTACK_CARPET_BOMBING ||
 		    e->threshold <= 0)

@@ -375,7 +375,7 @@ static void tick(struct h *h, uint64_t slot)
 	struct xw_dst *const *heavy;
 	unsigned int n;
 
-	xw_dtable_tick(h->t, slot, now_ms);
+	xw_dtable_tick(h->t, slot, now_ms, NULL, NULL);
 	heavy = xw_dtable_heavy(h->t, &n);
 	for (unsigned int i = 0; i < n; i++)
 		xw_attacks__eval(h->a, heavy[i], &h->th, now_ms * NS_PER_MS,
@@ -675,15 +675,27 @@ static void test_reflection(void **state)
 			      IPPROTO_UDP, c->port, 0);
 		h_free(h);
 
-		/* The same rate of small replies: ordinary traffic (chargen
-		 * counts from 100 bytes: smaller still for it). */
+		/* Small replies are not amplification (chargen counts from
+		 * 100 bytes: smaller still for it): under the UDP threshold
+		 * they are ordinary traffic... */
 		h = h_new();
 		f.ip_len = c->port == 19 ? 60 : 100;
+		f.pps = h->th.pps[XW_ATTACK_UDP_FLOOD] / 2;
 		start(h);
 		run(h, &f, 1, NULL, 12);
 		if (h->al.n || h->v.n)
 			fail_msg("port %u: small replies raised %s", c->port,
 				 xw_class_name(h->al.a[0].cls));
+		h_free(h);
+		/* ...and over it a UDP flood, not a way around both classes. */
+		h = h_new();
+		f.pps = 2 * h->th.pps[XW_ATTACK_UDP_FLOOD];
+		start(h);
+		run(h, &f, 1, NULL, 12);
+		if (count_alerts(h, XW_ALERT_START) != 1)
+			fail_msg("port %u: small replies over the UDP threshold: %u attacks",
+				 c->port, count_alerts(h, XW_ALERT_START));
+		assert_int_equal(first_alert(h, XW_ALERT_START)->cls, XW_ATTACK_UDP_FLOOD);
 		h_free(h);
 	}
 }
