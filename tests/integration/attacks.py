@@ -31,8 +31,8 @@ Address plan:
       victim's MAC and its one interface
     router - victim       192.0.2.252/30: router .253, victim .254
                           2001:db8:fffe::/64: router ::1, victim ::2
-    router - client       192.0.2.224/28: router .225, client .226-.239 (14)
-                          2001:db8:200::/64: router ::1, client ::10-::1d
+    router - client       192.0.2.224/28: router .225, client .226-.238 (13)
+                          2001:db8:200::/64: router ::1, client ::10-::1c
     router - attacker i   203.0.113.(208+16i)/28: router .+1, attacker .+2-.+5
                           2001:db8:30i::/64: router ::1, attacker ::10-::13
                           (i < 3)
@@ -76,8 +76,8 @@ VICTIM4 = ["198.51.100.%d" % i for i in range(1, 5)]
 VICTIM6 = ["2001:db8:100::%d" % i for i in range(1, 5)]
 R_VIC4, VIC_T4 = "192.0.2.253", "192.0.2.254"
 R_VIC6, VIC_T6 = "2001:db8:fffe::1", "2001:db8:fffe::2"
-R_CLI4, CLIENT4 = "192.0.2.225", ["192.0.2.%d" % i for i in range(226, 240)]
-R_CLI6, CLIENT6 = "2001:db8:200::1", ["2001:db8:200::%x" % i for i in range(0x10, 0x1e)]
+R_CLI4, CLIENT4 = "192.0.2.225", ["192.0.2.%d" % i for i in range(226, 239)]  # .239: broadcast
+R_CLI6, CLIENT6 = "2001:db8:200::1", ["2001:db8:200::%x" % i for i in range(0x10, 0x1d)]
 MAX_ATTACKERS = 3
 COUNT = 100000  # default packets per flood: a second or two at these rates
 SPOOF4_NETS = ("192.0.2.", "203.0.113.")  # last byte 0-199
@@ -585,7 +585,7 @@ print(json.dumps(n), flush=True)
 
 
 def legit_mix(al, family=4, duration=4.0, tcp_workers=3, dns_workers=2, bulk=True, count=None, rate=None):
-    """Legitimate traffic from the client's 14 addresses (v4 or v6) to the
+    """Legitimate traffic from the client's 13 addresses (v4 or v6) to the
     victim's four: TCP connections that complete their handshake and carry
     a request and a 200 B-20 kB answer, DNS-style queries on UDP 53 with
     small answers, and one paced bulk upload; for `duration` seconds.
@@ -764,6 +764,8 @@ def measure(al, name, family, check=True, **kw):
     if check:
         assert recs, "%s/v%d: no records" % (name, family)
         res["check"] = chk(recs, family)
+        if flood.done:
+            res["check"] += " (client: %s)" % ", ".join("%s %d" % kv for kv in flood.done.items())
     return res
 
 
