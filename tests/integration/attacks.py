@@ -199,7 +199,10 @@ class AttackLab:
         lab.sh(host, ["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.mif])
         lab.sh(host, ["ip", "link", "set", self.mif, "arp", "off"])
         lab.sh("router", ["tc", "qdisc", "add", "dev", self.rvif, "clsact"])
-        lab.sh("router", ["tc", "filter", "add", "dev", self.rvif, "egress", "matchall",
+        # u32 matching everything, not matchall: kernels built without
+        # CONFIG_NET_CLS_MATCHALL (this one) still have u32.
+        lab.sh("router", ["tc", "filter", "add", "dev", self.rvif, "egress", "protocol", "all",
+                          "u32", "match", "u32", "0", "0",
                           "action", "mirred", "egress", "mirror", "dev", self.rmif])
         self.mirror = host
         return host
