@@ -14,8 +14,9 @@ packages=(
 	# lab and traffic
 	iproute2 iputils-ping netcat-openbsd hping3 netsniff-ng tcpreplay
 	python3 python3-scapy util-linux
-	# peers measured in bench/
-	xdp-tools
+	# peers measured in bench/ (fastnetmon: bench/fastnetmon.py runs its
+	# own instance in a lab namespace; the packaged service is disabled below)
+	xdp-tools fastnetmon
 	# Kafka broker for tests, demo, benchmarks (scripts/kafka.sh: Maven
 	# fetches the jars; javac builds its small admin helper)
 	openjdk-17-jdk-headless maven
@@ -49,6 +50,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The package enables a system-wide fastnetmon.service (API and Prometheus
+# ports, capture on eth3/eth4); bench/fastnetmon.py starts its own, so keep
+# the packaged one off where systemd runs.
+if [ -d /run/systemd/system ] && systemctl is-enabled -q fastnetmon 2>/dev/null; then
+	systemctl disable --now fastnetmon >/dev/null 2>&1 || true
 fi
 
 if ! mountpoint -q /sys/fs/bpf || [ "$(stat -f -c %T /sys/fs/bpf)" != "bpf_fs" ]; then
