@@ -246,7 +246,7 @@ def trafgen_syn_flood(al, dst, count=600000, duration=8.0, rate=None):
                 "tcp(sp=drnd(1024, 65535), dp=80, seq=drnd(), syn, win=64240) }\n" % (al.gw_mac["atk0"], a4[0], dst))
     cmd = ["trafgen", "-o", al.aif["atk0"], "-i", conf, "-n", str(count), "--cpus", "1", "--no-sock-mem", "-Q"]
     if rate:
-        cmd += ["-b", "%dpps" % rate]
+        cmd += ["-t", "%dns" % (1e9 / rate)]  # -b would send a second's worth at once
     t0 = time.time()
     p = al.lab.popen("atk0", ["timeout", "-s", "INT", "%.1f" % duration] + cmd,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -304,7 +304,8 @@ def _trafgen(al, cls, family, packets, count, rate, duration, attacker="atk0"):
     # --no-sock-mem -Q: leave the machine's socket memory and IRQ affinity alone.
     cmd = ["trafgen", "-o", al.aif[attacker], "-i", path, "-n", str(count), "--cpus", "1", "--no-sock-mem", "-Q"]
     if rate:
-        cmd += ["-b", "%dpps" % rate]
+        # A gap per packet: -b sends each second's packets in one burst.
+        cmd += ["-t", "%dns" % (1e9 / rate)]
     t0, t1, out = al.run_bounded(attacker, cmd, duration)
     sent = _sent(out, r"(\d+) packets outgoing", count)
     return Flood(cls=cls, family=family, tool="trafgen", sent=sent, t0=t0, t1=t1,
