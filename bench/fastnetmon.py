@@ -214,7 +214,7 @@ class FastNetMon:
         return None
 
 
-def hping_syn_flood(al, dst, count=600000, duration=8.0, procs=4):
+def hping_syn_flood(al, dst, count=600000, duration=12.0, procs=4):
     """An hping3 SYN flood from atk0's first address to dst: `procs` hping3
     processes at -i u1, count/procs packets each (-i u1 keeps the count,
     --flood ignores it; one process sends some 60k pps here, four about
@@ -235,7 +235,7 @@ def hping_syn_flood(al, dst, count=600000, duration=8.0, procs=4):
     return stop, t0, "%d x %s" % (procs, " ".join(cmd))
 
 
-def trafgen_syn_flood(al, dst, count=600000, duration=8.0, rate=None):
+def trafgen_syn_flood(al, dst, count=600000, duration=12.0, rate=None):
     """The same SYN flood from trafgen's TX_RING (some 250k pps here, or
     `rate` pps), bounded by count and duration; same return as
     hping_syn_flood."""
@@ -270,7 +270,7 @@ def first_record_time(al, dst, after):
     return None
 
 
-def measure(al, runs=5, threshold_pps=20000, dst=attacks.VICTIM4[0], timeout=10.0, flood="hping3", **kw):
+def measure(al, runs=5, threshold_pps=20000, dst=attacks.VICTIM4[0], timeout=12.0, flood="hping3", **kw):
     """runs x (start FastNetMon, flood, wait for its ban, stop both).
     Returns a list of dicts: t_exec (hping3 started), t_first (first SYN the
     victim's collector saw, when there is one), t_ban, from_exec, from_first."""
@@ -337,6 +337,10 @@ def main():
             if s:
                 print("%-28s n=%d  median %.3f s  p95 %.3f s  min %.3f  max %.3f" %
                       (what, s["n"], s["median"], s["p95"], s["min"], s["max"]))
+        s = summary(r["victim_pps"] for r in res)
+        if s:
+            print("%-28s median %.0f pps  min %.0f  max %.0f  (the flood's rate decides the ban time: see "
+                  "bench/README.md)" % ("victim saw", s["median"], s["min"], s["max"]))
         missed = sum(1 for r in res if r["t_ban"] is None)
         if missed:
             print("%d run(s) without a ban" % missed)
