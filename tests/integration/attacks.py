@@ -47,7 +47,8 @@ packets and `duration` seconds, takes `rate` in packets per second where
 the tool can pace itself (None: as fast as it goes), and returns a
 Flood: cls, family, tool, sent, t0, t1 (wall clock), cmd):
 
-    AttackLab(n_attackers=1, collector=True, sample_rate=1, mirror=False)
+    AttackLab(n_attackers=1, collector=True, sample_rate=1, mirror=False,
+              collector_extra=())   .lab .collector .counters() .close()
     syn_flood(al, family, spoofed=True)   udp_flood   icmp_flood(al)
     icmpv6_flood(al)   ack_flood   rst_flood   frag_flood
     reflection(al, service, family)       service in REFLECTION
@@ -55,6 +56,15 @@ Flood: cls, family, tool, sent, t0, t1 (wall clock), cmd):
     legit_mix(al, duration)               completed TCP, DNS-like UDP, bulk
     measure(al, name, family, **kw)       run one class, return a Result
     CLASSES                               name -> (families, generator, check)
+
+Tools: hping3 (IPv4 only) for floods from real sources (SYN from atk0's
+four addresses, UDP, ICMP, ACK, RST); trafgen for spoofed floods (its
+drnd() draws a source per packet from the pool), IPv6 floods and carpet
+bombing; scapy writes a pcap and tcpreplay sends it for fragments and
+reflection. hping3's --rand-source is not used: it draws from all of IPv4,
+not from documentation addresses. Pacing is approximate: hping3 -i uN
+reaches about 70% of the asked rate, trafgen -t about 85%, tcpreplay
+--pps keeps it. Without a rate the default 100,000 packets take 0.5-3 s.
 """
 import argparse
 import ipaddress
@@ -108,7 +118,9 @@ class Flood(dict):
 class AttackLab:
     """The topology above on a lab.Lab; close() (or `with`) removes it."""
 
-    def __init__(self, n_attackers=1, collector=True, sample_rate=1, mirror=False, tag=None):
+    def __init__(self, n_attackers=1, collector=True, sample_rate=1, mirror=False, tag=None, collector_extra=()):
+        """collector_extra: more xdpwatch-collector arguments, e.g.
+        ("--set", "kafka.bootstrap.servers=127.0.0.1:19092") for a detector test."""
         assert 1 <= n_attackers <= MAX_ATTACKERS
         self.lab = lab = Lab(tag)
         self.rng = random.Random(os.getpid())
@@ -123,7 +135,8 @@ class AttackLab:
             self._build(mirror)
             self.collector = None
             if collector:
-                self.collector = Collector(lab, "victim", self.vif, sample_rate=sample_rate).start()
+                self.collector = Collector(lab, "victim", self.vif, sample_rate=sample_rate,
+                                           extra=collector_extra).start()
             self._warm()
         except BaseException:
             lab.close()
