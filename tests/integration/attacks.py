@@ -55,6 +55,7 @@ Flood: cls, family, tool, sent, t0, t1 (wall clock), cmd):
     carpet_bombing(al, family, proto="udp"|"syn")
     legit_mix(al, duration)               completed TCP, DNS-like UDP, bulk
     measure(al, name, family, **kw)       run one class, return a Result
+    in_background(gen, al, ...)           a Future whose .result() is the Flood
     CLASSES                               name -> (families, generator, check)
 
 Tools: hping3 (IPv4 only) for floods from real sources (SYN from atk0's
@@ -633,6 +634,17 @@ def legit_mix(al, family=4, duration=4.0, tcp_workers=3, dns_workers=2, bulk=Tru
     return Flood(cls="legit", family=family, tool="python sockets", sent=None, t0=t0, t1=t1, done=done,
                  cmd="client: %d tcp, %d dns, %d bulk workers; server: python on victim :8080/tcp :53/udp"
                  % (tcp_workers, dns_workers, int(bulk)))
+
+
+def in_background(gen, *args, **kw):
+    """Run a generator in a thread (a latency benchmark floods while it
+    watches for the first drop); .result(timeout) joins and returns its
+    Flood, or raises what the generator raised."""
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    fut = pool.submit(gen, *args, **kw)
+    pool.shutdown(wait=False)
+    return fut
 
 
 # -- signatures the self-check asserts --------------------------------------------
