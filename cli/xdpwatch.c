@@ -163,9 +163,20 @@ static int for_each_iface(struct cli *c, iface_fn fn, void *arg)
 		int err = xw_maps__open(&m, c->pin_root, names[i]);
 
 		if (err) {
-			pr_err("%s: cannot open pinned maps in %s/%s: %s%s", names[i],
-			       c->pin_root, names[i], strerror(-err),
-			       err == -ENOENT ? " (no collector has run on it)" : "");
+			char hint[128] = "";
+
+			if (err == -ENOENT)
+				snprintf(hint, sizeof(hint),
+					 " (no collector has run on it)");
+			else if (err == XW_ERR_LAYOUT)
+				snprintf(hint, sizeof(hint),
+					 ": pinned by an incompatible xdpwatch version; stop its collector, then 'xdpwatch unpin %s'",
+					 names[i]);
+			pr_err("%s: cannot open pinned maps in %s/%s: %s%s",
+			       names[i], c->pin_root, names[i],
+			       err == XW_ERR_LAYOUT ? "another layout" :
+						      strerror(-err),
+			       hint);
 		} else {
 			err = fn(c, names[i], &m, arg);
 			xw_maps__close(&m);
@@ -256,7 +267,7 @@ static int rule_print(const struct xw_rule_view *v, void *arg)
 		       (unsigned long long)v->hits.bytes);
 	} else {
 		if (!l->count)
-			printf("%-10s %6s %-43s %-11s %-34s %10s %12s %12s\n",
+			printf("%-10s %6s %-43s %-11s %-40s %10s %12s %12s\n",
 			       "IFACE", "ID", "MATCH", "ACTION", "L4", "TTL LEFT",
 			       "HIT PKTS", "HIT BYTES");
 		if (v->ttl_left_s < 0)
@@ -265,7 +276,7 @@ static int rule_print(const struct xw_rule_view *v, void *arg)
 			snprintf(ttl, sizeof(ttl), "%llds", (long long)v->ttl_left_s);
 		snprintf(match, sizeof(match), "%s%s%s", src, *dst ? " -> " : "",
 			 dst);
-		printf("%-10s %6u %-43s %-11s %-34s %10s %12llu %12llu\n",
+		printf("%-10s %6u %-43s %-11s %-40s %10s %12llu %12llu\n",
 		       l->ifname, v->rule.rule_id, match, action, l4, ttl,
 		       (unsigned long long)v->hits.packets,
 		       (unsigned long long)v->hits.bytes);
