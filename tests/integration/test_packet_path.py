@@ -167,6 +167,30 @@ class PacketPath(unittest.TestCase):
         finally:
             cli(self.lab, "rule", "del", SRC4)
 
+    def test_4a_tcp_flags_rule(self):
+        # SYNs (SYN set, ACK clear) from the source are dropped; its ACKs,
+        # to the same port, pass and never touch the rule.
+        cli(self.lab, "rule", "add", SRC4, "--ttl", "60", "--proto", "tcp", "--dport", "80",
+            "--tcp-flags", "syn")
+        try:
+            rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+            self.assertEqual((rules[SRC4 + "/32"]["tcp_flags_mask"], rules[SRC4 + "/32"]["tcp_flags_value"]),
+                             (0x12, 0x02))
+            self.assertIn("tcp dport 80 flags syn,ack/syn", cli(self.lab, "rule", "list").stdout)
+            before, _ = self.quiet_snapshot()
+            self.hping("-S", "-p", "80", "-c", "30", "-i", "u2000", "-a", SRC4, DST4)
+            self.hping("-A", "-p", "80", "-c", "20", "-i", "u2000", "-a", SRC4, DST4)
+            after, _ = self.quiet_snapshot()
+            rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+            self.assertEqual(rules[SRC4 + "/32"]["hit_packets"], 30, "the SYNs, not the ACKs")
+            self.assertEqual(after.get(("ipv4", "tcp", "drop"), 0) - before.get(("ipv4", "tcp", "drop"), 0), 30)
+            self.assertEqual(after.get(("ipv4", "tcp", "pass"), 0) - before.get(("ipv4", "tcp", "pass"), 0), 20)
+        finally:
+            cli(self.lab, "rule", "del", SRC4)
+        p = cli(self.lab, "rule", "add", SRC4, "--ttl", "60", "--tcp-flags", "syn", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--tcp-flags syn needs --proto tcp", p.stderr)
+
     def test_5_second_collector_refused(self):
         second = Collector(self.lab, "dst", self.dif)
         p = subprocess.run(second.args, capture_output=True, text=True, timeout=20)
