@@ -141,6 +141,8 @@ static int publish(struct xw_attacks *a, struct xw_attack *at,
 		m->v.l4_proto = r->l4_proto;
 		m->v.sport = r->sport;
 		m->v.dport = r->dport;
+		m->v.tcp_flags_mask = r->tcp_flags_mask;
+		m->v.tcp_flags_value = r->tcp_flags_value;
 		m->v.action = r->action;
 		m->v.rate_pps = r->rate_pps;
 		m->v.ttl_s = a->o.plan.ttl_s;
