@@ -159,29 +159,34 @@ static void heavy_reset_slot(struct xw_dst_heavy *h, unsigned int idx)
 	xw_topk_init(&h->dsts[idx], XW_SKETCH_K);
 }
 
-/* The slots that fall out of the window are emptied; the one that just
- * ended teaches the baseline, and so does each slot nothing arrived in. */
+/*
+ * The slots that fall out of the window teach the baseline, then are
+ * emptied; so does each slot nothing arrived in (up to a window of them).
+ * A slot is learned only as it leaves, a second after it was filled: by
+ * then the first slots of a flood have made it an attack (or at least
+ * over its threshold), which stops learning, so a flood never teaches
+ * the baseline its own rate. Learning the slot that just ended would,
+ * while the window was still filling.
+ */
 static void dst_advance(struct xw_dtable *t, struct xw_dst *d, uint64_t slot)
 {
+	bool learn = d->heavy && d->learning;
 	uint64_t steps;
 
 	if (slot <= d->cur_slot)
 		return;
 	steps = slot - d->cur_slot;
-	if (d->heavy && d->learning) {
-		const struct xw_slot *s = &d->slot[d->cur_slot % XW_WINDOW_SLOTS];
-
-		for (unsigned int m = 0; m < XW_M_COUNT; m++) {
-			xw_ewma_update(&d->heavy->base[m], s->m[m] * SLOTS_PER_S,
-				       t->o.baseline_alpha);
-			for (uint64_t i = 1; i < steps && i <= XW_WINDOW_SLOTS; i++)
-				xw_ewma_update(&d->heavy->base[m], 0,
-					       t->o.baseline_alpha);
-		}
-	}
-	for (uint64_t i = 1; i <= steps && i <= XW_WINDOW_SLOTS; i++) {
+	for (uint64_t i = 1; i <= steps && i <= 2 * XW_WINDOW_SLOTS; i++) {
 		unsigned int idx = (unsigned int)((d->cur_slot + i) % XW_WINDOW_SLOTS);
+		bool leaving = i <= XW_WINDOW_SLOTS;
 
+		if (learn)
+			for (unsigned int m = 0; m < XW_M_COUNT; m++)
+				xw_ewma_update(&d->heavy->base[m],
+					       leaving ? d->slot[idx].m[m] * SLOTS_PER_S : 0,
+					       t->o.baseline_alpha);
+		if (!leaving)
+			continue;
 		memset(&d->slot[idx], 0, sizeof(d->slot[idx]));
 		if (d->heavy)
 			heavy_reset_slot(d->heavy, idx);
