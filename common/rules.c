@@ -221,7 +221,18 @@ static int zero_rule_stats(const struct xw_maps *m, uint32_t id)
 	return err;
 }
 
-/* A rate-limit rule starts with a full bucket: one second's worth. */
+/*
+ * A rate-limit rule starts with a full bucket: one second's worth. A rule
+ * rewritten with its id and rate unchanged (a verdict's renewal) keeps
+ * the bucket it has: refilling it would let a second's worth of the flood
+ * through at every renewal.
+ */
+static bool rate_unchanged(const struct xw_rule *old, const struct xw_rule *rule)
+{
+	return old->rule_id == rule->rule_id && old->action == rule->action &&
+	       old->rate_pps == rule->rate_pps;
+}
+
 static int rate_reset(const struct xw_maps *m, const struct xw_rule *rule)
 {
 	struct xw_rate_state st = {
@@ -309,7 +320,7 @@ static int rule_write(const struct xw_maps *m, const struct xw_prefix *src,
 				      "cannot reset rule stats: %s", strerror(-ret));
 	}
 	rule->prefixlen = src->len;
-	ret = rate_reset(m, rule);
+	ret = old_at >= 0 && rate_unchanged(&old, rule) ? 0 : rate_reset(m, rule);
 	if (ret)
 		return xw_err(err, errlen, ret, "cannot set the rate limit: %s",
 			      strerror(-ret));
@@ -484,7 +495,8 @@ int xw_rules__put_dst(const struct xw_maps *m, const struct xw_prefix *dst,
 				      "cannot reset rule stats: %s", strerror(-ret));
 	}
 	rule->prefixlen = dst->len;
-	ret = rate_reset(m, rule);
+	ret = set.r[slot].rule.rule_id && rate_unchanged(&set.r[slot].rule, rule) ?
+		      0 : rate_reset(m, rule);
 	if (ret)
 		return xw_err(err, errlen, ret, "cannot set the rate limit: %s",
 			      strerror(-ret));

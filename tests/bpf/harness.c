@@ -491,3 +491,27 @@ struct xw_counter xwt_rule_hits(struct xwt_env *env, uint32_t rule_id)
 			 0);
 	return c;
 }
+
+void xwt_maps(struct xwt_env *env, struct xw_maps *m)
+{
+	struct xdpwatch *k = env->skel;
+
+	*m = (struct xw_maps){
+		.config = bpf_map__fd(k->maps.xw_config),
+		.traffic = bpf_map__fd(k->maps.xw_traffic),
+		.events = bpf_map__fd(k->maps.xw_events),
+		.deny_v4 = bpf_map__fd(k->maps.xw_deny_v4),
+		.deny_v6 = bpf_map__fd(k->maps.xw_deny_v6),
+		.deny_host_v4 = bpf_map__fd(k->maps.xw_deny_host_v4),
+		.deny_host_v6 = bpf_map__fd(k->maps.xw_deny_host_v6),
+		.deny_host_on = bpf_map__fd(k->maps.xw_deny_host_on),
+		.allow_v4 = bpf_map__fd(k->maps.xw_allow_v4),
+		.allow_v6 = bpf_map__fd(k->maps.xw_allow_v6),
+		.rule_stats = bpf_map__fd(k->maps.xw_rule_stats),
+		.verdict_ids = bpf_map__fd(k->maps.xw_verdict_ids),
+		.deny_dst_v4 = bpf_map__fd(k->maps.xw_deny_dst_v4),
+		.deny_dst_v6 = bpf_map__fd(k->maps.xw_deny_dst_v6),
+		.deny_dst_on = bpf_map__fd(k->maps.xw_deny_dst_on),
+		.rate = bpf_map__fd(k->maps.xw_rate),
+	};
+}

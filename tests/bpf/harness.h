@@ -114,4 +114,9 @@ int xwt_group_truncate(void);
 int xwt_group_rules(void);
 int xwt_group_sampling(void);
 
+/* The skeleton's maps as common/rules.c takes them: rules written the
+ * way the collector writes them. */
+struct xw_maps;
+void xwt_maps(struct xwt_env *env, struct xw_maps *m);
+
 #endif /* XW_TESTS_HARNESS_H */

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
+#include "rules.h"
+#include "textparse.h"
 
 static struct xwt_env *env;
 
@@ -494,6 +496,58 @@ static void test_rate_limit(void **state)
 	}
 }
 
+/* A verdict's renewal rewrites its rule with the same id and rate: the
+ * bucket it has spent must stay spent, or every renewal lets another
+ * second's worth of the flood through. A new rate starts a new bucket. */
+static void test_rate_limit_renewal_keeps_bucket(void **state)
+{
+	struct xw_maps m;
+	struct xw_prefix src, dst;
+	struct xw_rule r = rule(11, XW_RULE_RATE_LIMIT, xwt_live());
+	struct xwt_result res;
+	struct pktgen b;
+	char err[256];
+	size_t len = build(&b, PKT(&fams[0], fams[0].src, 17, 1, 2));
+
+	assert_int_equal(xw_prefix_parse(fams[0].src, &src, err, sizeof(err)), 0);
+	assert_int_equal(xw_prefix_parse(fams[0].dst, &dst, err, sizeof(err)), 0);
+	xwt_maps(env, &m);
+	r.rate_pps = 10;
+	r.origin = XW_ORIGIN_VERDICT;
+	for (int dst_keyed = 0; dst_keyed < 2; dst_keyed++) {
+		struct xw_prefix any = { .family = src.family };
+		uint64_t passed;
+
+		r.rule_id = 11 + dst_keyed;
+		r.rate_pps = 10;
+		if (dst_keyed)
+			assert_int_equal(xw_rules__put_dst(&m, &dst, &any, &r, err, sizeof(err)), 0);
+		else
+			assert_int_equal(xw_rules__put(&m, &src, &r, err, sizeof(err)), 0);
+		xwt_run(env, b.buf, len, 100, &res);
+		passed = res.traffic[XW_TRAFFIC_IDX(XW_IPVER_4, XW_L4_UDP, XW_ACT_MONITOR)].packets;
+		assert_int_equal(passed, 10);
+		/* The renewal: same id, same rate. */
+		if (dst_keyed)
+			assert_int_equal(xw_rules__put_dst(&m, &dst, &any, &r, err, sizeof(err)), 0);
+		else
+			assert_int_equal(xw_rules__put(&m, &src, &r, err, sizeof(err)), 0);
+		xwt_run(env, b.buf, len, 100, &res);
+		passed = res.traffic[XW_TRAFFIC_IDX(XW_IPVER_4, XW_L4_UDP, XW_ACT_MONITOR)].packets;
+		assert_true(passed <= 1); /* a token may have come in between */
+		/* A new rate is a new limit, with a full bucket of its own. */
+		r.rate_pps = 20;
+		if (dst_keyed)
+			assert_int_equal(xw_rules__put_dst(&m, &dst, &any, &r, err, sizeof(err)), 0);
+		else
+			assert_int_equal(xw_rules__put(&m, &src, &r, err, sizeof(err)), 0);
+		xwt_run(env, b.buf, len, 100, &res);
+		passed = res.traffic[XW_TRAFFIC_IDX(XW_IPVER_4, XW_L4_UDP, XW_ACT_MONITOR)].packets;
+		assert_int_equal(passed, 20);
+		xwt_rules_clear(env);
+	}
+}
+
 /* A rule's TCP flags: mask SYN|ACK value SYN ("syn"), as the detector
  * answers a SYN flood. */
 static struct xw_rule syn_rule(uint32_t id, uint8_t action)
@@ -908,6 +962,7 @@ int xwt_group_rules(void)
 		T(test_fallback_to_shorter_prefix),
 		T(test_dst_rules),
 		T(test_rate_limit),
+		T(test_rate_limit_renewal_keeps_bucket),
 		T(test_tcp_flags_syn),
 		T(test_tcp_flags_dst_rule),
 		T(test_tcp_flags_rate_limit),
