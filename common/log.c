@@ -65,6 +65,13 @@ void xw_log_emit(enum xw_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void xw_log_vemit(enum xw_log_level level, const char *prefix,
+		  const char *fmt, va_list ap)
+{
+	if (level <= xw_log_threshold)
+		vlog(level, prefix, fmt, ap);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {

@@ -6,11 +6,15 @@
  *   xw_log_set_level(level)                     drop messages below it
  *   xw_log_level_parse("info")                  name -> level, -EINVAL
  *   xw_log_route_libbpf()                       libbpf's output through here
+ *   xw_log_vemit(level, prefix, fmt, ap)        for other libraries' print
+ *                                               callbacks (libxdp)
  *
  * The level is checked before anything is formatted.
  */
 #ifndef XW_LOG_H
 #define XW_LOG_H
+
+#include <stdarg.h>
 
 enum xw_log_level {
 	XW_LOG_ERROR = 0,
@@ -28,6 +32,8 @@ void xw_log_route_libbpf(void);
 
 void xw_log_emit(enum xw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void xw_log_vemit(enum xw_log_level level, const char *prefix,
+		  const char *fmt, va_list ap);
 
 #define xw_log(level, ...)                                   \
 	do {                                                 \
