@@ -16,12 +16,30 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
 
 #include "xdpwatch_shared.h"
 #include "maps.h"
 #include "parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * Run metadata for libxdp's dispatcher (attach_mode = "libxdp"), read from
+ * this object's BTF; the collector may override the priority. Ignored by a
+ * plain link attach.
+ *
+ * Priority 20: after packet filters at xdp-filter's 10 (what they drop by
+ * static policy never reaches us), before programs at libxdp's default 50
+ * and later ones (forwarders, load balancers) that end the chain with
+ * XDP_TX or XDP_REDIRECT, which we would then never see. Chain on XDP_PASS
+ * only: our other answer is XDP_DROP, and a program after us must not get
+ * to pass what a rule dropped.
+ */
+struct {
+	__uint(priority, XW_XDP_RUN_PRIO);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xdpwatch_main);
 
 static __always_inline void event_count(__u32 ev)
 {

@@ -36,6 +36,13 @@
 #define XW_MAX_IPV6_EXT_HDRS 8 /* longer chains are counted and passed */
 #endif
 
+/*
+ * Default run priority in libxdp's dispatcher (lower runs first): after
+ * xdp-filter (10), before libxdp's default (50). bpf/xdpwatch.bpf.c says
+ * why; the collector's libxdp_priority overrides it.
+ */
+#define XW_XDP_RUN_PRIO 20
+
 /* Well-known UDP ports of the tunnels the parser looks into. */
 #define XW_VXLAN_PORT 4789
 #define XW_GENEVE_PORT 6081

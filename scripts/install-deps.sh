@@ -9,6 +9,8 @@ packages=(
 	# build
 	cmake ninja-build pkg-config gcc clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev
+	# attach_mode = "libxdp": libxdp's dispatcher, beside other XDP programs
+	libxdp-dev
 	librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
 	libconfig-dev libcmocka-dev libsodium-dev
 	# lab and traffic
