@@ -40,6 +40,8 @@ struct collector_cfg {
 	struct xw_cfg_list interfaces;
 	char netns[XW_CFG_STR_MAX];
 	int xdp_mode;
+	int attach_mode;
+	int64_t libxdp_priority;
 	int64_t sample_rate;
 	int64_t ringbuf_kib;
 	int64_t wakeup_records;
@@ -81,6 +83,11 @@ static const struct xw_opt collector_opts[] = {
 	{ "xdp_mode", XW_OPT_ENUM, OFF(xdp_mode), .def = "auto",
 	  .choices = xw_mode_names,
 	  .help = "auto: native XDP, generic if the driver lacks it" },
+	{ "attach_mode", XW_OPT_ENUM, OFF(attach_mode), .def = "link",
+	  .choices = xw_attach_via_names,
+	  .help = "link: our own pinned bpf_link, the interface to ourselves; libxdp: a slot in libxdp's dispatcher, beside other XDP programs" },
+	{ "libxdp_priority", XW_OPT_INT, OFF(libxdp_priority), 0, 1000000, "20",
+	  .help = "attach_mode libxdp: run priority in the dispatcher, lower runs first (xdp-filter: 10, libxdp's default: 50)" },
 	{ "sample_rate", XW_OPT_INT, OFF(sample_rate), 0, 1000000, "1000",
 	  .help = "write 1 record per N packets; 0 none (counters stay exact)" },
 	{ "ringbuf_kib", XW_OPT_INT, OFF(ringbuf_kib), 64, 1048576, "4096",
@@ -422,6 +429,8 @@ static int run(const struct collector_cfg *cfg)
 		.pin_root = cfg->pin_root,
 		.lock_dir = cfg->lock_dir,
 		.mode = cfg->xdp_mode,
+		.via = cfg->attach_mode,
+		.run_prio = (uint32_t)cfg->libxdp_priority,
 		.ringbuf_bytes = (uint32_t)cfg->ringbuf_kib * 1024,
 		.sample_rate = (uint32_t)cfg->sample_rate,
 		.wakeup_bytes = (uint32_t)cfg->wakeup_records *
