@@ -18,7 +18,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	cmake ninja-build pkg-config gcc libc6-dev clang llvm \
-	libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	librdkafka-dev libprotobuf-c-dev protobuf-c-compiler \
 	libconfig-dev libcmocka-dev libsodium-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -36,7 +36,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	libbpf1 libelf1 zlib1g librdkafka1 libprotobuf-c1 libconfig9 \
+	libbpf1 libxdp1 libelf1 zlib1g librdkafka1 libprotobuf-c1 libconfig9 \
 	libsodium23 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # The detector needs no privilege: it runs as this user. The collector
