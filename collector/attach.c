@@ -306,6 +306,7 @@ struct iface_xdp {
 	__u32 prog_id; /* 0: nothing attached */
 	bool dispatcher; /* libxdp's multiprog dispatcher */
 	__u32 ours_id; /* our program from an earlier run, alone or inside */
+	__u32 other_xdpwatch_id; /* an xdpwatch program not using our pins */
 	enum xdp_attach_mode mode;
 	char text[1024];
 };
@@ -360,6 +361,8 @@ static void iface_describe(const struct xw_iface *it, __u32 our_map,
 			xdp_program__run_prio(p));
 		if (d.ours)
 			x->ours_id = d.id;
+		else if (d.xdpwatch)
+			x->other_xdpwatch_id = d.id;
 	}
 	x->mode = xdp_multiprog__attach_mode(mp);
 	xdp_multiprog__close(mp);
@@ -553,6 +556,12 @@ static int attach_libxdp(struct xw_iface *it, const struct xw_attach_opts *o,
 		}
 		mode = x.mode;
 		pr_info("%s: joining %s", it->key, x.text);
+		/* Another collector's (other pin_root or netns), or ours after
+		 * 'xdpwatch unpin': nothing tells which, so say what it costs. */
+		if (x.other_xdpwatch_id)
+			pr_warn("%s: the dispatcher already runs an xdpwatch program (id %u) that does not use our pins: each will count every packet it sees; if it is stale, '%sxdp-loader unload %s -i %u' removes it",
+				it->key, x.other_xdpwatch_id, netns_prefix(it, ns, sizeof(ns)),
+				it->ifname, x.other_xdpwatch_id);
 	}
 
 	it->xdp_prog = xdp_program__create(&po);
