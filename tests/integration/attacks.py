@@ -570,11 +570,16 @@ threading.Event().wait()
 _CLIENT = r'''
 import os, random, socket, struct, sys, time, json
 srcs, dsts, dur, kind, seed = sys.argv[1].split(","), sys.argv[2].split(","), float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+pace = float(sys.argv[6])   # s between exchanges (tcp, dns); 0: as fast as they go
 rng = random.Random(seed)
 fam = lambda a: socket.AF_INET6 if ":" in a else socket.AF_INET
 end = time.time() + dur
 n = {"tcp": 0, "dns": 0, "bulk_bytes": 0, "errors": 0}
+due = time.time()
 while time.time() < end:
+    if pace and kind != "bulk":     # no catching up after a slow exchange
+        due = max(due + pace, time.time() - pace)
+        time.sleep(max(0.0, due - time.time()))
     s, d = rng.choice(srcs), rng.choice(dsts)
     try:
         if kind == "tcp":           # a short request/response over a full handshake
@@ -607,9 +612,12 @@ def legit_mix(al, family=4, duration=4.0, tcp_workers=3, dns_workers=2, bulk=Tru
     victim's four: TCP connections that complete their handshake and carry
     a request and a 200 B-20 kB answer, DNS-style queries on UDP 53 with
     small answers, and one paced bulk upload; for `duration` seconds.
+    rate: TCP and DNS exchanges per second over all their workers (None:
+    each worker as fast as it goes, some thousands per second here).
     The server runs on the victim for the call only. Returns a Flood whose
     `sent` is None (the kernel sends; see `done` for completed exchanges)."""
     srcs, dsts = (CLIENT4, VICTIM4) if family == 4 else (CLIENT6, VICTIM6)
+    pace = (tcp_workers + dns_workers) / rate if rate else 0.0
     py = "/usr/bin/python3"
     server = al.lab.popen("victim", [py, "-c", _SERVER, ",".join(VICTIM4), ",".join(VICTIM6)],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -619,7 +627,7 @@ def legit_mix(al, family=4, duration=4.0, tcp_workers=3, dns_workers=2, bulk=Tru
         kinds = ["tcp"] * tcp_workers + ["dns"] * dns_workers + (["bulk"] if bulk else [])
         t0 = time.time()
         procs = [al.lab.popen("client", ["timeout", "-k", "3", "%.1f" % (duration + 10), py, "-c", _CLIENT,
-                                         ",".join(srcs), ",".join(dsts), "%.1f" % duration, k, str(i)],
+                                         ",".join(srcs), ",".join(dsts), "%.1f" % duration, k, str(i), "%f" % pace],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                  for i, k in enumerate(kinds)]
         done = {"tcp": 0, "dns": 0, "bulk_bytes": 0, "errors": 0}
@@ -632,8 +640,8 @@ def legit_mix(al, family=4, duration=4.0, tcp_workers=3, dns_workers=2, bulk=Tru
         server.terminate()
         server.wait(timeout=5)
     return Flood(cls="legit", family=family, tool="python sockets", sent=None, t0=t0, t1=t1, done=done,
-                 cmd="client: %d tcp, %d dns, %d bulk workers; server: python on victim :8080/tcp :53/udp"
-                 % (tcp_workers, dns_workers, int(bulk)))
+                 cmd="client: %d tcp, %d dns, %d bulk workers, %s exchanges/s; server: python on victim "
+                 ":8080/tcp :53/udp" % (tcp_workers, dns_workers, int(bulk), rate or "unpaced"))
 
 
 def in_background(gen, *args, **kw):
