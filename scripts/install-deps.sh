@@ -16,6 +16,8 @@ packages=(
 	# lab and traffic
 	iproute2 iputils-ping netcat-openbsd hping3 netsniff-ng tcpreplay
 	python3 python3-scapy util-linux
+	# scripts/demo.py draws its timeline (PNG, Agg backend: no display)
+	python3-matplotlib
 	# peers measured in bench/ (fastnetmon: bench/fastnetmon.py runs its
 	# own instance in a lab namespace; the packaged service is disabled below)
 	xdp-tools fastnetmon
