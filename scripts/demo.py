@@ -188,10 +188,17 @@ class Detector:
         with open(self.alerts_path) as f:
             return [json.loads(line) for line in f if line.strip()]
 
-    def stop(self):
+    def stop(self, timeout=15):
+        """SIGTERM; SIGKILL after timeout s (a Ctrl-C has been seen to
+        leave it closing its consumer for longer than 30 s)."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                print("demo: the detector did not stop within %d s; killed" % timeout, file=sys.stderr)
+                self.proc.kill()
+                self.proc.wait()
             self.log.close()
 
 
@@ -659,7 +666,7 @@ class Run:
         if self.al:
             try:
                 if self.det:
-                    self.det.stop()
+                    self.det.stop(timeout=5)
                 if self.al.collector and self.al.collector.proc and self.al.collector.proc.poll() is None:
                     self.al.collector.stop()
             except Exception as e:  # noqa: BLE001  (the lab goes whatever happened)
@@ -677,11 +684,9 @@ class Run:
 
 
 def main():
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        epilog="The run is described at the top of %s." % os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="shorter phases (about 40 s instead of 55 s)")
-    ap.add_argument("--png", default=os.path.abspath("xdpwatch-demo.png"),
+    ap.add_argument("--png", default=os.path.abspath("xdpwatch-demo.png"), metavar="PATH",
                     help="where the timeline goes (default ./xdpwatch-demo.png)")
     ap.add_argument("--sample", type=int, default=10, metavar="N",
                     help="the collector records 1 packet in N (default 10); its counters are exact "
