@@ -353,7 +353,7 @@ class Run:
         note("spoofed TCP SYN flood on %s port 80 for %.0f s (trafgen, sources drawn from 400 addresses)"
              % (A.VICTIM4[0], p["syn"]))
         f = A.syn_flood(self.al, 4, spoofed=True, rate=SYN_RATE, count=int(SYN_RATE * p["syn"]), duration=p["syn"])
-        self.floods.append(dict(name="spoofed SYN flood", flood=f, want="syn_flood", family=4))
+        self.floods.append(dict(name="spoofed SYN flood", flood=f, want="syn_flood", family=4, threshold=THRESHOLD))
         note("sent %s packets in %.1f s" % (fmt_n(f.sent), f.t1 - f.t0))
         time.sleep(p["pause"])
         self.phase("DNS reflection")
@@ -361,7 +361,8 @@ class Run:
              "(scapy + tcpreplay)" % (p["dns"], A.VICTIM6[0]))
         f = A.reflection(self.al, "dns", 6, rate=DNS_RATE, count=int(DNS_RATE * p["dns"]), duration=p["dns"],
                          pcap=self.dns_pcap)
-        self.floods.append(dict(name="DNS reflection", flood=f, want="dns_reflection", family=6))
+        self.floods.append(dict(name="DNS reflection", flood=f, want="dns_reflection", family=6,
+                                threshold=REFLECTION_THRESHOLD * 4))  # spread over 4 addresses
         note("sent %s packets in %.1f s" % (fmt_n(f.sent), f.t1 - f.t0))
         self.phase("after the floods")
         self.legit["during"] = bg.result(timeout=long + 60)
@@ -538,6 +539,8 @@ class Run:
                                                                         "IPv%d" % fl["family"]))
             if not a:
                 print("  detected     NO (alerts: %s)" % sorted({x["class"] for x in self.alerts}))
+                if self.starved(fl):
+                    print("  why          " + self.starved(fl))
                 continue
             more = len(fl["victims"]) - 1
             print("  detected     as %s on %s%s, %.2f s after its first packet%s"
@@ -601,12 +604,23 @@ class Run:
         print("  %s: %d alerts; %s: %d verdict rules applied by the victim"
               % (self.topics["alerts"], len(self.alerts), self.topics["verdicts"], len(self.map_rules)))
 
+    def starved(self, fl):
+        """Why a flood could not be detected, if it never reached its
+        threshold: the attacker got too little CPU."""
+        f = fl["flood"]
+        rate = f.sent / max(f.t1 - f.t0, 0.1)
+        if rate >= fl["threshold"]:
+            return None
+        return ("the attacker sent only %s pps, under the %s pps to detect: the machine is too busy "
+                "(load average %.1f on %d CPUs)" % (fmt_pps(rate), fmt_pps(fl["threshold"]), os.getloadavg()[0],
+                                                   os.cpu_count()))
+
     def verdict(self):
         """(ok, one line)."""
         fails = []
         for fl in self.floods:
             if not fl.get("alert"):
-                fails.append("%s not detected" % fl["name"])
+                fails.append("%s not detected%s" % (fl["name"], " (%s)" % self.starved(fl) if self.starved(fl) else ""))
             elif not fl.get("t_drop"):
                 fails.append("%s not dropped" % fl["name"])
         if self.client_drops or self.rules_naming_client:
