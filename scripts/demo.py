@@ -740,6 +740,9 @@ def main():
     except KeyboardInterrupt:
         print("\ndemo: interrupted; cleaning up", file=sys.stderr)
         ok = None
+    except Exception as e:  # noqa: BLE001  (said plainly, then everything goes)
+        print("\ndemo: FAILED: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        ok = False
     finally:
         r.cleanup()
     return 0 if ok else 130 if ok is None else 1
