@@ -218,6 +218,7 @@ static void plan(struct xw_attacks *a, struct xw_attack *at,
 		.victim = d->key,
 		.sketch = s,
 		.threshold = at->threshold,
+		.class_pps = at->al.pps,
 		.spoofed = at->al.spoofed,
 	};
 

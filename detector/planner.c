@@ -125,6 +125,8 @@ static bool plan_sources(const struct xw_plan_in *in, const struct xw_plan_opts 
 			break;
 		r->src = src;
 		r->action = XW_VERDICT_DROP;
+		/* Their other traffic (a real source's own connections) passes. */
+		class_flags(in->vector, r);
 		if (is_reflection(in->vector))
 			r->sport = xw_refl_services[in->vector - XW_ATTACK_DNS_REFLECTION].port;
 		rule_name(r, in->cls);
@@ -136,16 +138,29 @@ static bool plan_sources(const struct xw_plan_in *in, const struct xw_plan_opts 
 	return false;
 }
 
-/* The destination port most of it goes to, or 0. */
+/*
+ * The destination port most of the attack goes to, or 0. The port sketch
+ * counts every packet to the destination, not the attack's alone: a port
+ * is named when it carries port_share of the attack's rate and no other
+ * port does, so a busy legitimate port beside the flood's makes it
+ * ambiguous (no port named; the rule's TCP flags still spare established
+ * connections), and never stands in for the flood's.
+ */
 static uint16_t main_dport(const struct xw_plan_in *in, const struct xw_plan_opts *o)
 {
-	struct xw_topk_entry top[1];
+	struct xw_topk_entry top[XW_SKETCH_K];
+	unsigned int n = xw_topk_top(&in->sketch->dports, top, XW_SKETCH_K);
+	double rate = in->class_pps > 0 ? in->class_pps : in->sketch->dports.total;
+	uint16_t port = 0;
+	unsigned int found = 0;
 
-	if (xw_topk_top(&in->sketch->dports, top, 1) != 1 ||
-	    in->sketch->dports.total <= 0 ||
-	    top[0].count - top[0].err < o->port_share * in->sketch->dports.total)
-		return 0;
-	return (uint16_t)(top[0].key.b[0] << 8 | top[0].key.b[1]);
+	for (unsigned int i = 0; i < n; i++) {
+		if (top[i].count - top[i].err < o->port_share * rate)
+			break; /* sorted: the rest carry less */
+		port = (uint16_t)(top[i].key.b[0] << 8 | top[i].key.b[1]);
+		found++;
+	}
+	return found == 1 ? port : 0;
 }
 
 void xw_plan_attack(const struct xw_plan_in *in, const struct xw_plan_opts *o,

@@ -46,6 +46,7 @@ struct xw_plan_in {
 	struct xw_dkey victim;
 	const struct xw_dst_sketch *sketch;
 	double threshold; /* packets/s */
+	double class_pps; /* the attack's own rate, packets/s */
 	bool spoofed;
 };
 

@@ -540,6 +540,42 @@ static void test_syn_flood_any_port(void **state)
 	h_free(h);
 }
 
+/* A SYN flood to port 80 beside legitimate traffic to the victim's port
+ * 443: the port carrying the attack is named when it is the only one
+ * that carries most of the attack's rate, none when the legitimate port
+ * carries as much (ambiguous); the legitimate port is never named. The
+ * rule keeps to SYNs either way. */
+static void test_syn_flood_port_beside_legit(void **state)
+{
+	uint8_t clients[20][16];
+	static const double legit_pps[] = { 3000, 20000 };
+
+	for (unsigned int i = 0; i < 20; i++)
+		v4(clients[i], 192, 0, 2, (uint8_t)(100 + i));
+	for (unsigned int k = 0; k < 2; k++) {
+		struct h *h = h_new();
+		struct flow f[2] = {
+			{ .ipver = 4, .l4 = IPPROTO_TCP, .tcp_flags = 0x02,
+			  .dport = 80, .pps = 8000 },
+			{ .ipver = 4, .l4 = IPPROTO_TCP, .tcp_flags = 0x18,
+			  .dport = 443, .payload = 500, .pps = legit_pps[k],
+			  .nsrc = 20, .srcs = clients },
+		};
+
+		v4(f[0].dst, 198, 51, 100, 12);
+		memcpy(f[1].dst, f[0].dst, 4);
+		start(h);
+		run(h, f, 2, NULL, 12);
+		assert_int_equal(count_alerts(h, XW_ALERT_START), 1);
+		assert_int_equal(h->v.n, 1);
+		check_verdict(&h->v.m[0], XW_VERDICT_RATE_LIMIT, AF_INET, f[0].dst, 32,
+			      0, IPPROTO_TCP, 0, k == 0 ? 80 : 0);
+		assert_int_equal(h->v.m[0].v.tcp_flags_mask, XW_TCP_SYN | XW_TCP_ACK);
+		assert_int_equal(h->v.m[0].v.tcp_flags_value, XW_TCP_SYN);
+		h_free(h);
+	}
+}
+
 /* ---- 2. the same flood sampled 1:100 ---- */
 
 static double syn_run(uint32_t every, enum xw_attack_class *cls)
@@ -1327,6 +1363,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_flood_spoofed),
 		cmocka_unit_test(test_syn_flood_any_port),
+		cmocka_unit_test(test_syn_flood_port_beside_legit),
 		cmocka_unit_test(test_sampled_same_estimate),
 		cmocka_unit_test(test_counter_correction),
 		cmocka_unit_test(test_counter_correction_fragments),
