@@ -139,6 +139,11 @@ static int collect(const char *ifname, void *ctx)
 	return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static struct xw_top_iface *iface_get(struct xw_top *t, const char *name)
 {
 	struct xw_top_iface *n;
@@ -179,10 +184,11 @@ static int rule_collect(const struct xw_rule_view *v, void *arg)
 }
 
 /* One snapshot of every interface: counters, sampling, rules. */
-static void read_maps(struct top_run *r, uint64_t now)
+static void read_maps(struct top_run *r)
 {
 	const struct xw_top_opts *o = r->o;
 	struct xw_top *t = &r->t;
+	uint64_t now;
 	struct iface_names names = { .n = 0 };
 
 	if (o->nifaces) {
@@ -190,6 +196,9 @@ static void read_maps(struct top_run *r, uint64_t now)
 			collect(o->ifaces[i], &names);
 	} else {
 		xw_ifaces__list(o->pin_root, collect, &names);
+		/* The directory's order is no order: by name, frame to frame. */
+		qsort(names.name, (size_t)names.n, sizeof(names.name[0]),
+		      name_cmp);
 	}
 	for (size_t i = 0; i < t->nifaces; i++)
 		t->ifaces[i].present = false;
@@ -207,6 +216,9 @@ static void read_maps(struct top_run *r, uint64_t now)
 				f->at_ns = 0; /* rates start over when it is back */
 			continue;
 		}
+		/* Stamped when read: a slow open or a descheduled moment must
+		 * not stretch or shrink the interval the rates divide by. */
+		now = mono_ns();
 		for (uint32_t s = 0; s < XW_TRAFFIC_SLOTS && ok; s++)
 			ok = !xw_percpu_counter_sum(m.traffic, s, &cur[s]);
 		if (ok) {
@@ -219,7 +231,7 @@ static void read_maps(struct top_run *r, uint64_t now)
 		}
 		xw_maps__close(&m);
 	}
-	xw_top_rules__update(t, now);
+	xw_top_rules__update(t, mono_ns());
 }
 
 /* ---- Kafka ---- */
@@ -480,7 +492,7 @@ int xw_top(const struct xw_top_opts *o)
 		pr_err("top: cannot set up the terminal: %s", strerror(-ret));
 		goto out;
 	}
-	read_maps(&r, mono_ns());
+	read_maps(&r);
 	if (!r.t.nifaces && o->once) {
 		pr_err("top: no watched interface under %s: is xdpwatch-collector running?",
 		       o->pin_root);
@@ -500,7 +512,7 @@ int xw_top(const struct xw_top_opts *o)
 			draw(&r, true);
 			continue;
 		}
-		read_maps(&r, mono_ns());
+		read_maps(&r);
 		xw_top_attacks__expire(&r.t, wall_ns());
 		if (o->once) {
 			/* The window of these counters, once settled. */

@@ -279,6 +279,9 @@ void xw_hh__add(struct xw_hh *h, int64_t t_ns, uint8_t family,
 
 	if (family != 4 && family != 6)
 		return;
+	/* Before window 0: read to be sure window 0 is complete. */
+	if (idx < 0)
+		return;
 	h->records++;
 	if (idx < h->next) {
 		h->late++;

@@ -111,6 +111,8 @@ struct xw_hh {
 		struct xw_hh_table src, dst;
 		uint64_t records, pkts;
 	} w[XW_TOP_WINDOWS];
+	/* From window 0 on (older ones are ignored): records, and those
+	 * for a window already closed or too far ahead to keep. */
 	uint64_t records, late, early;
 };
 
