@@ -354,9 +354,12 @@ static void kafka_drain(struct top_run *r)
 static void hh_settle(struct top_run *r, uint64_t wall)
 {
 	int64_t at = (int64_t)wall - (int64_t)XW_TOP_SETTLE_MS * 1000000LL;
-	int64_t idx = xw_hh__window_of(&r->hh, at) - 1;
+	int64_t idx;
 
-	if (!r->o->kafka || idx < 0 || idx < r->hh.next)
+	if (!r->hh_on)
+		return;
+	idx = xw_hh__window_of(&r->hh, at) - 1;
+	if (idx < 0 || idx < r->hh.next)
 		return;
 	xw_hh__close(&r->hh, idx, &r->t.hh, r->t.top_n);
 }
