@@ -11,6 +11,7 @@
  * exact: differences of the kernel's per-CPU counters.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 static volatile sig_atomic_t stop_flag, winch_flag;
 static struct termios saved_tio;
 static bool tty_raw;
+static int saved_stderr = -1;
 
 static void on_stop(int sig)
 {
@@ -76,6 +78,11 @@ static void term_restore(void)
 	fflush(stdout);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
 	tty_raw = false;
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
 }
 
 static int term_setup(void)
@@ -93,6 +100,18 @@ static int term_setup(void)
 		return -errno;
 	tty_raw = true;
 	atexit(term_restore);
+	/* Log lines (librdkafka's about a broker that is down, say) would
+	 * scribble over the frame: the frame's header says what is wrong, so
+	 * stderr goes nowhere until the terminal is given back. */
+	if (isatty(STDERR_FILENO)) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		saved_stderr = dup(STDERR_FILENO);
+		if (null >= 0 && saved_stderr >= 0)
+			dup2(null, STDERR_FILENO);
+		if (null >= 0)
+			close(null);
+	}
 	/* Alternate screen, cursor hidden. */
 	fputs("\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J", stdout);
 	fflush(stdout);
@@ -295,8 +314,10 @@ static int open_consumer(struct top_run *r, struct xw_consumer **c,
 
 	if (*c || mono_ns() < *retry)
 		return 0;
-	ret = xw_consumer__new_since(c, r->o->props, topic, since_ms, 3000, err,
-				     sizeof(err));
+	/* A live view waits for a broker that does not answer only briefly,
+	 * so that q still quits at once; --once can wait longer. */
+	ret = xw_consumer__new_since(c, r->o->props, topic, since_ms,
+				     r->o->once ? 5000 : 1000, err, sizeof(err));
 	if (ret) {
 		*c = NULL;
 		snprintf(why, whylen, "%s: %s", topic, err);
@@ -309,6 +330,8 @@ static int open_consumer(struct top_run *r, struct xw_consumer **c,
 
 static void kafka_status(struct top_run *r)
 {
+	r->t.features_down = !r->features;
+	r->t.alerts_down = !r->alerts;
 	snprintf(r->t.kafka_status, sizeof(r->t.kafka_status), "%s%s%s",
 		 r->features_err, *r->features_err && *r->alerts_err ? "; " : "",
 		 r->alerts_err);
@@ -473,7 +496,12 @@ int xw_top(const struct xw_top_opts *o)
 	if (o->kafka && !live) {
 		/* Open both now, so a broker that does not answer is an
 		 * error at once, not an empty frame. */
-		kafka_open(&r);
+		open_consumer(&r, &r.features, o->features_topic,
+			      r.features_since_ms, r.features_err,
+			      sizeof(r.features_err), &r.features_retry_ns);
+		if (r.features)
+			kafka_open(&r);
+		kafka_status(&r);
 		if (!r.features || !r.alerts) {
 			pr_err("top: Kafka at %s: %s", o->kafka, r.t.kafka_status);
 			ret = -EIO;

@@ -743,12 +743,13 @@ int xw_top_render(const struct xw_top *t, struct xw_lines *o)
 		if ((int)strlen(t->rules[i].iface) > wr)
 			wr = (int)strlen(t->rules[i].iface);
 	fmt_clock(t->now_unix_ns, clock, sizeof(clock));
-	xw_lines__addf(o, "xdpwatch top  %s UTC  every %.1fs  %zu interface%s  %zu rule%s  %s",
+	xw_lines__addf(o, "xdpwatch top  %s UTC  every %.1fs  %zu interface%s  %zu rule%s  %s%s",
 		       clock, (double)t->interval_ns / NS_PER_S, present,
 		       present == 1 ? "" : "s", t->nrules,
 		       t->nrules == 1 ? "" : "s",
-		       !t->kafka ? "no Kafka" : *t->kafka_status ? t->kafka_status :
-								   t->kafka_bootstrap);
+		       !t->kafka ? "no Kafka" : "Kafka ",
+		       !t->kafka ? "" : *t->kafka_status ? t->kafka_status :
+							  t->kafka_bootstrap);
 
 	xw_lines__addf(o, "%s", "");
 	xw_lines__addf(o, "%-*s %-6s %-6s %-8s %9s %9s", w, "TRAFFIC", "FAMILY",
@@ -798,17 +799,26 @@ int xw_top_render(const struct xw_top *t, struct xw_lines *o)
 	xw_lines__addf(o, "%s", "");
 	if (!t->kafka) {
 		xw_lines__addf(o, "HEAVY HITTERS    no Kafka: heavy hitters off (--kafka BOOTSTRAP)");
+	} else if (t->features_down) {
+		xw_lines__addf(o, "HEAVY HITTERS    off: cannot read the feature topic (Kafka: see the first line)");
 	} else if (!t->hh.valid) {
 		xw_lines__addf(o, "HEAVY HITTERS    waiting for the first window of sampled records");
 	} else {
 		fmt_clock((uint64_t)t->hh.start_ns, w0, sizeof(w0));
 		fmt_clock((uint64_t)t->hh.end_ns, w1, sizeof(w1));
-		xw_lines__addf(o, "HEAVY HITTERS    %s-%s UTC, %s%s, %llu sampled records x sample rate = %s packets%s",
+		char late[64] = "";
+
+		if (t->hh.late || t->hh.early)
+			snprintf(late, sizeof(late), ", %llu records late, %llu early",
+				 (unsigned long long)t->hh.late,
+				 (unsigned long long)t->hh.early);
+		xw_lines__addf(o, "HEAVY HITTERS    %s-%s UTC, %s%s, %llu sampled records x sample rate = %s packets%s%s",
 			       w0, w1, t->host_filter ? "host " : "all hosts",
 			       t->host_filter ? t->host_filter : "",
 			       (unsigned long long)t->hh.records,
 			       xw_fmt_si((double)t->hh.pkts, a, sizeof(a)),
-			       t->hh.untracked_pkts ? " (some untracked: too many addresses)" : "");
+			       t->hh.untracked_pkts ? " (some untracked: too many addresses)" : "",
+			       late);
 		render_hh(o, "TOP SOURCES", t->hh.src, t->hh.nsrc);
 		render_hh(o, "TOP DESTINATIONS", t->hh.dst, t->hh.ndst);
 	}
@@ -822,7 +832,9 @@ int xw_top_render(const struct xw_top *t, struct xw_lines *o)
 		xw_lines__addf(o, "%-22s %-34s %9s %9s %9s %8s %-7s %s", "ATTACKS",
 			       "VICTIM", "PKT/S", "BIT/S", "PEAK", "AGE",
 			       "STATE", "VERDICTS");
-		if (!t->nattacks)
+		if (t->alerts_down)
+			xw_lines__addf(o, "  unknown: cannot read the alerts topic (Kafka: see the first line)");
+		else if (!t->nattacks)
 			xw_lines__addf(o, "  none");
 		if (t->nattacks)
 			sorted = malloc(t->nattacks * sizeof(*sorted));

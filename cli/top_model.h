@@ -165,6 +165,7 @@ struct xw_top {
 	const char *kafka_bootstrap;
 	const char *host_filter; /* heavy hitters of this host id only */
 	char kafka_status[1040]; /* "" when fine */
+	bool features_down, alerts_down; /* no reader of that topic now */
 	/* state */
 	uint64_t now_unix_ns;
 	struct xw_top_iface *ifaces;

@@ -444,6 +444,18 @@ static void test_render_text(void **state)
 	}
 	free(s);
 	xw_lines__free(&l);
+
+	/* A broker that does not answer: said so, not "no traffic". */
+	t.features_down = t.alerts_down = true;
+	snprintf(t.kafka_status, sizeof(t.kafka_status), "xdpwatch.features.v1: down");
+	xw_top_render(&t, &l);
+	s = join(&l);
+	assert_contains(s, "Kafka xdpwatch.features.v1: down");
+	assert_contains(s, "HEAVY HITTERS    off: cannot read the feature topic");
+	assert_contains(s, "unknown: cannot read the alerts topic");
+	assert_not_contains(s, "TOP SOURCES");
+	free(s);
+	xw_lines__free(&l);
 	(void)buf;
 	xw_top__free(&t);
 }
