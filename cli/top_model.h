@@ -42,7 +42,10 @@
 
 #define XW_TOP_IFNAME_MAX 64
 #define XW_TOP_TOP_MAX 64 /* heavy hitters shown, at most */
-#define XW_TOP_WINDOWS 4 /* heavy-hitter windows open at once */
+/* Heavy-hitter windows open at once: records arrive up to the settle
+ * time (1 s) after their window, ten windows at the shortest interval
+ * (0.1 s); more would be counted early and left out. */
+#define XW_TOP_WINDOWS 16
 #define XW_TOP_ATTACK_ID_MAX 128
 #define XW_TOP_ALERT_RULES 4 /* verdict ids kept per attack */
 /* An ended attack stays on screen this long, marked ended. */
