@@ -534,8 +534,13 @@ int xw_top(const struct xw_top_opts *o)
 		draw(&r, true);
 	for (;;) {
 		next += interval_ns;
-		if (!wait_until(&r, next, live))
+		if (!wait_until(&r, next, live)) {
+			/* --once stopped before its frame: no frame, and a
+			 * script must not take silence for one. */
+			if (o->once)
+				ret = -EINTR;
 			break;
+		}
 		if (winch_flag && mono_ns() < next) {
 			winch_flag = 0;
 			next -= interval_ns; /* same tick: only redraw */
@@ -548,8 +553,10 @@ int xw_top(const struct xw_top_opts *o)
 		if (o->once) {
 			/* The window of these counters, once settled. */
 			if (o->kafka &&
-			    !wait_until(&r, mono_ns() + XW_TOP_SETTLE_MS * 1000000ULL, false))
+			    !wait_until(&r, mono_ns() + XW_TOP_SETTLE_MS * 1000000ULL, false)) {
+				ret = -EINTR;
 				break;
+			}
 			if (o->kafka)
 				xw_hh__close(&r.hh, 0, &r.t.hh, r.t.top_n);
 			draw(&r, false);
