@@ -112,7 +112,7 @@ class Top(unittest.TestCase):
             "-i", cls.dbif,
             "--set", "kafka.bootstrap.servers=" + cls.broker.bootstrap,
             "--set", "kafka_topic=" + cls.features, "--set", "host_id=" + cls.host_id,
-            "--set", "batch_linger_ms=50"]).start()
+            "--set", "batch_linger_ms=50"]).start(timeout=90)
         cls.akey = cls.collector.key
         cls.bkey = "%s@%s" % (cls.dbif, lab.ns("dst"))
         lab.sh("a", ["ping", "-c", "1", "-W", "2", DST4])
