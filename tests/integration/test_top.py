@@ -34,6 +34,8 @@ Checks:
     over 60 columns, no more than 12 rows; "q" quits at once, and the
     terminal is as it was (line mode and echo back, main screen, cursor
     shown); SIGINT (Ctrl-C) does the same.
+  - a verdict signed by a trusted key: its rule on both links, origin
+    verdict, named by the verdict's rule id, with its TTL.
   - alerts (Alert messages produced here, encoded with protoc's Python
     classes from proto/): a start shows as a current attack with its
     class, victim, rate and verdicts; its end shows it ended.
@@ -92,11 +94,18 @@ class Top(unittest.TestCase):
         cls.broker = Broker().ensure()
         cls.features = unique("xw-top-features")
         cls.alerts = unique("xw-top-alerts")
+        cls.verdicts = unique("xw-top-verdicts")
         admin = admin_client(cls.broker.bootstrap)
         for f in admin.create_topics([NewTopic(cls.features, num_partitions=3, replication_factor=1),
-                                      NewTopic(cls.alerts, num_partitions=3, replication_factor=1)]).values():
+                                      NewTopic(cls.alerts, num_partitions=3, replication_factor=1),
+                                      NewTopic(cls.verdicts, num_partitions=1, replication_factor=1,
+                                               config={"cleanup.policy": "compact"})]).values():
             f.result(timeout=60)
         lab = cls.lab = Lab()
+        cls.keys = os.path.join(lab.tmp, "keys")
+        os.makedirs(os.path.join(cls.keys, "trusted"))
+        run([CLI, "keygen", "--key-id", "top-soc", "--key-dir", cls.keys])
+        os.link(os.path.join(cls.keys, "top-soc.pub"), os.path.join(cls.keys, "trusted", "top-soc.pub"))
         for h in ("a", "b", "dst"):
             lab.add_host(h)
         cls.aif, cls.bif = lab.tag + "a", lab.tag + "b"
@@ -112,7 +121,8 @@ class Top(unittest.TestCase):
             "-i", cls.dbif,
             "--set", "kafka.bootstrap.servers=" + cls.broker.bootstrap,
             "--set", "kafka_topic=" + cls.features, "--set", "host_id=" + cls.host_id,
-            "--set", "batch_linger_ms=50"]).start(timeout=90)
+            "--set", "batch_linger_ms=50", "--set", "verdicts_topic=" + cls.verdicts,
+            "--set", "trusted_keys=" + os.path.join(cls.keys, "trusted")]).start(timeout=90)
         cls.akey = cls.collector.key
         cls.bkey = "%s@%s" % (cls.dbif, lab.ns("dst"))
         lab.sh("a", ["ping", "-c", "1", "-W", "2", DST4])
@@ -122,7 +132,7 @@ class Top(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.close()
-        delete_topics(cls.broker.bootstrap, [cls.features, cls.alerts], "test_top")
+        delete_topics(cls.broker.bootstrap, [cls.features, cls.alerts, cls.verdicts], "test_top")
         cls.broker.close()
 
     def top(self, *args, kafka=False, timeout=60):
@@ -303,6 +313,24 @@ class Top(unittest.TestCase):
         doc = self.top_json(kafka=True)
         self.assertEqual([a["phase"] for a in doc["attacks"]], ["end"])
         self.assertIn("ended", self.top(kafka=True))
+
+    def test_5_verdict_rule_named(self):
+        out = run([CLI, "verdict", "add", "203.0.113.7", "--ttl", "5m", "--key",
+                   os.path.join(self.keys, "top-soc.key"), "--bootstrap", self.broker.bootstrap,
+                   "--topic", self.verdicts, "--hosts", self.host_id, "--reason", "test_top"]).stdout
+        rule_id = out.split()[1]  # "rule <id> version ..."
+        deadline = time.time() + 30
+        while True:
+            doc = self.top_json("--interval", "0.5")
+            rules = [r for r in doc["rules"] if r["src"] == "203.0.113.7/32"]
+            if len(rules) == 2 or time.time() > deadline:
+                break
+        self.assertEqual(len(rules), 2, doc["rules"])
+        for r in rules:
+            self.assertEqual((r["origin"], r["verdict"], r["action"]), ("verdict", rule_id, "drop"))
+            self.assertTrue(200 < r["ttl_left_s"] <= 300, r)
+        self.assertRegex(self.top("--interval", "0.5"),
+                         r"verdict\s+203\.0\.113\.7/32\s+any\s+drop\s+0\s+0\s+\dm\d\ds\s+%s" % rule_id)
 
     def live(self, quit_with, *args, rows=12):
         """top on a 60x12 pseudo-terminal until it has drawn two frames,
