@@ -36,11 +36,17 @@ static __always_inline bool rule_l4_matches(const struct xw_rule *rule,
 {
 	if (!rule->l4_proto)
 		return true;
-	/* A qualified rule needs the L4 header it names. */
+	/* A qualified rule needs the L4 header it names. tcp_flags_mask is
+	 * set only on TCP rules (user space refuses it elsewhere), and the
+	 * parser fills rec.tcp_flags whenever it reads a TCP header, so one
+	 * more compare, made only by a rule that asks for it, does. */
 	return rule->l4_proto == p->rec.l4_proto &&
 	       (p->rec.flags & XW_REC_L4_VALID) &&
 	       (!rule->sport || rule->sport == p->rec.sport) &&
-	       (!rule->dport || rule->dport == p->rec.dport);
+	       (!rule->dport || rule->dport == p->rec.dport) &&
+	       (!rule->tcp_flags_mask ||
+		(p->rec.tcp_flags & rule->tcp_flags_mask) ==
+			rule->tcp_flags_value);
 }
 
 /*

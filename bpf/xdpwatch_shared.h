@@ -20,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define XW_ABI_VERSION 2
+#define XW_ABI_VERSION 3
 
 /* Capacities; overridable at build time like katran's MAX_VIPS. */
 #ifndef XW_MAX_RULES
@@ -123,6 +123,16 @@ enum xw_tunnel {
 #define XW_FRAG_LATER 0x04 /* offset != 0: no L4 header in this packet */
 #define XW_FRAG_V6HDR 0x08 /* IPv6 fragment extension header present */
 
+/* TCP flag bits, as in the record's tcp_flags and a rule's qualifier. */
+#define XW_TCP_FIN 0x01
+#define XW_TCP_SYN 0x02
+#define XW_TCP_RST 0x04
+#define XW_TCP_PSH 0x08
+#define XW_TCP_ACK 0x10
+#define XW_TCP_URG 0x20
+#define XW_TCP_ECE 0x40
+#define XW_TCP_CWR 0x80
+
 /* Record flags. */
 #define XW_REC_L4_VALID 0x01 /* ports/type/flags fields were read */
 #define XW_REC_PARSE_ERROR 0x02 /* see the event counters for the reason */
@@ -209,6 +219,13 @@ struct xw_rule {
 	__u8 prefixlen; /* of the key this value is stored under */
 	__u8 origin; /* enum xw_rule_origin: who may change or remove it */
 	__u32 rate_pps; /* XW_RULE_RATE_LIMIT only */
+	/* TCP only (l4_proto IPPROTO_TCP): a packet matches when
+	 * (tcp_flags & tcp_flags_mask) == tcp_flags_value; mask 0: any.
+	 * Lets a rule name "SYN without ACK" (a SYN flood) and spare the
+	 * established connections to the same place. */
+	__u8 tcp_flags_mask;
+	__u8 tcp_flags_value;
+	__u8 pad[6];
 };
 
 /*
@@ -310,9 +327,9 @@ struct xw_config {
 #ifndef __bpf__
 _Static_assert(sizeof(struct xw_record) == 80, "xw_record layout");
 _Static_assert(XW_RINGBUF_SLOT == 8 + sizeof(struct xw_record), "ring slot");
-_Static_assert(sizeof(struct xw_rule) == 24, "xw_rule layout");
+_Static_assert(sizeof(struct xw_rule) == 32, "xw_rule layout");
 _Static_assert(sizeof(struct xw_verdict_slot) == 120, "xw_verdict_slot layout");
-_Static_assert(sizeof(struct xw_dst_rule) == 48, "xw_dst_rule layout");
+_Static_assert(sizeof(struct xw_dst_rule) == 56, "xw_dst_rule layout");
 _Static_assert(sizeof(struct xw_config) == 16, "xw_config layout");
 _Static_assert(sizeof(struct xw_lpm_v4) == 8, "xw_lpm_v4 layout");
 _Static_assert(sizeof(struct xw_lpm_v6) == 20, "xw_lpm_v6 layout");

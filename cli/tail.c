@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * tail.c - `xdpwatch tail`: decode FeatureBatch (and RuleStats) messages
+ * tail.c - `xdpwatch tail`: decode FeatureBatch (and RuleStats, Alert) messages
  * from a topic into JSON lines, one per message, for humans and scripts.
  * Records are formatted by the same code as the collector's local output,
  * after turning each protobuf record back into a struct xw_record.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "record_json.h"
 #include "tail.h"
+#include "xdpwatch/v1/alerts.pb-c.h"
 #include "xdpwatch/v1/features.pb-c.h"
 #include "xdpwatch/v1/verdicts.pb-c.h"
 
@@ -177,11 +180,90 @@ static void print_rulestats(FILE *f, const Xdpwatch__V1__RuleStats *rs,
 	fprintf(f, "}}\n");
 }
 
+/* An enum value by its name in the schema, lower case without the
+ * prefix ("ATTACK_SYN_FLOOD" -> "syn_flood"), as the detector's own
+ * JSON lines spell it. */
+static void print_enum(FILE *f, const char *key, const ProtobufCEnumDescriptor *d,
+		       int value, const char *prefix)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+	const char *name = v ? v->name : "unknown";
+
+	if (!strncmp(name, prefix, strlen(prefix)))
+		name += strlen(prefix);
+	fprintf(f, ",\"%s\":\"", key);
+	for (; *name; name++)
+		fputc(tolower((unsigned char)*name), f);
+	fputc('"', f);
+}
+
+static const char *addr_text(const ProtobufCBinaryData *a, char *buf, size_t len)
+{
+	if ((a->len != 4 && a->len != 16) ||
+	    !inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->data, buf, (socklen_t)len))
+		return "";
+	return buf;
+}
+
+static void print_alert(FILE *f, const Xdpwatch__V1__Alert *a,
+			const struct xw_kafka_msg *m)
+{
+	char buf[64];
+
+	fputc('{', f);
+	print_str(f, "attack_id", a->attack_id);
+	print_enum(f, "phase", &xdpwatch__v1__alert_phase__descriptor, a->phase, "ALERT_");
+	print_enum(f, "class", &xdpwatch__v1__attack_class__descriptor, a->attack_class,
+		   "ATTACK_");
+	print_enum(f, "vector", &xdpwatch__v1__attack_class__descriptor, a->vector,
+		   "ATTACK_");
+	fprintf(f, ",\"victim\":\"%s/%u\"",
+		a->victim ? addr_text(&a->victim->addr, buf, sizeof(buf)) : "",
+		a->victim ? a->victim->len : 0);
+	fprintf(f, ",\"partition\":%d,\"offset\":%lld,\"time_unix_ns\":%llu,\"start_unix_ns\":%llu,\"detected_unix_ns\":%llu,\"end_unix_ns\":%llu",
+		m->partition, (long long)m->offset,
+		(unsigned long long)a->time_unix_ns,
+		(unsigned long long)a->start_unix_ns,
+		(unsigned long long)a->detected_unix_ns,
+		(unsigned long long)a->end_unix_ns);
+	fprintf(f, ",\"pps\":%.0f,\"bps\":%.0f,\"peak_pps\":%.0f,\"peak_bps\":%.0f,\"threshold_pps\":%.0f,\"spoofed\":%s,\"distinct_sources\":%llu",
+		a->pps, a->bps, a->peak_pps, a->peak_bps, a->threshold_pps,
+		a->spoofed ? "true" : "false",
+		(unsigned long long)a->distinct_sources);
+	fputs(",\"top_sources\":[", f);
+	for (size_t i = 0; i < a->n_top_sources; i++)
+		fprintf(f, "%s{\"addr\":\"%s\",\"pps\":%.0f}", i ? "," : "",
+			addr_text(&a->top_sources[i]->addr, buf, sizeof(buf)),
+			a->top_sources[i]->pps);
+	fputs("],\"rule_ids\":[", f);
+	for (size_t i = 0; i < a->n_rule_ids; i++) {
+		char esc[256];
+
+		if (xw_json_escape(a->rule_ids[i], esc, sizeof(esc)))
+			esc[0] = '\0';
+		fprintf(f, "%s\"%s\"", i ? "," : "", esc);
+	}
+	fputs("],", f);
+	print_str(f, "detector", a->detector);
+	fputc(',', f);
+	print_str(f, "mitigation", a->mitigation);
+	fputs("}\n", f);
+}
+
 /* A message of another schema than FeatureBatch; false if not ours. */
 static bool print_other(const struct xw_kafka_msg *m)
 {
 	Xdpwatch__V1__RuleStats *rs;
 
+	if (!strcmp(m->schema, "xdpwatch.v1.Alert")) {
+		Xdpwatch__V1__Alert *a = xdpwatch__v1__alert__unpack(NULL, m->len, m->value);
+
+		if (!a)
+			return false;
+		print_alert(stdout, a, m);
+		xdpwatch__v1__alert__free_unpacked(a, NULL);
+		return true;
+	}
 	if (strcmp(m->schema, "xdpwatch.v1.RuleStats"))
 		return false;
 	rs = xdpwatch__v1__rule_stats__unpack(NULL, m->len, m->value);

@@ -156,6 +156,23 @@ struct latest {
 	char why[160];
 };
 
+/* "tcp dport 80 flags syn,ack/syn " as rule list says it; "" for any. */
+static void l4_describe(const struct xw_verdict *v, char *buf, size_t len)
+{
+	char flags[XW_TCP_FLAGS_STRLEN] = "";
+
+	*buf = '\0';
+	if (!v->l4_proto)
+		return;
+	if (v->tcp_flags_mask)
+		xw_tcp_flags_format(v->tcp_flags_mask, v->tcp_flags_value, flags,
+				    sizeof(flags));
+	snprintf(buf, len, "%s%s%.0u%s%.0u%s%s ",
+		 xw_ipproto_name(v->l4_proto) ?: "l4", v->sport ? " sport " : "",
+		 v->sport, v->dport ? " dport " : "", v->dport,
+		 *flags ? " flags " : "", flags);
+}
+
 /* The topic from the beginning, newest state per rule, verified. */
 int xw_cmd_verdict_list(const struct xw_verdict_cmd *c)
 {
@@ -163,7 +180,7 @@ int xw_cmd_verdict_list(const struct xw_verdict_cmd *c)
 	struct xw_keyring ring;
 	struct xw_consumer *cons;
 	struct xw_kafka_msg km;
-	char err[512], src[XW_PREFIX_STRLEN], dst[XW_PREFIX_STRLEN];
+	char err[512], src[XW_PREFIX_STRLEN], dst[XW_PREFIX_STRLEN], l4[128];
 	size_t n = 0;
 	int ret, idle = 0;
 
@@ -233,16 +250,15 @@ int xw_cmd_verdict_list(const struct xw_verdict_cmd *c)
 		left = (int64_t)((l->m.created_unix_ns +
 				  (uint64_t)l->m.v.ttl_s * 1000000000ULL - now) /
 				 1000000000LL);
-		printf("%-24s %-10s %-43s %s%s%s%s%s ttl %us (%s) by %s: %s\n",
+		l4_describe(&l->m.v, l4, sizeof(l4));
+		printf("%-24s %-10s %-43s %s%s%s%s ttl %us (%s) by %s: %s\n",
 		       l->m.rule_id,
 		       l->m.v.action == XW_VERDICT_MONITOR ? "monitor" :
 		       l->m.v.action == XW_VERDICT_RATE_LIMIT ? "rate-limit" : "drop",
 		       xw_prefix_format(&l->m.v.src, src, sizeof(src)),
 		       l->m.v.dst.family ? "to " : "",
 		       l->m.v.dst.family ? xw_prefix_format(&l->m.v.dst, dst, sizeof(dst)) : "",
-		       l->m.v.dst.family ? " " : "",
-		       l->m.v.l4_proto ? xw_ipproto_name(l->m.v.l4_proto) ?: "l4" : "",
-		       l->m.v.l4_proto ? " " : "", l->m.v.ttl_s,
+		       l->m.v.dst.family ? " " : "", l4, l->m.v.ttl_s,
 		       left > 0 ? "live" : "expired", l->m.issuer, l->m.reason);
 	}
 	return ret;

@@ -4,7 +4,7 @@
  * interface: deny rules, the allowlist, counters, sampling, pins.
  *
  *   xdpwatch rule add PREFIX --ttl DUR [--monitor] [--proto P]
- *                              [--sport N] [--dport N]
+ *                              [--sport N] [--dport N] [--tcp-flags F]
  *   xdpwatch rule del PREFIX
  *   xdpwatch rule list [--json]
  *   xdpwatch allow add|del PREFIX, allow list [--json]
@@ -48,6 +48,7 @@ struct cli {
 	/* rule add */
 	struct xw_rule_spec spec;
 	bool have_ttl;
+	const char *tcp_flags; /* as typed, for the message that refuses it */
 	/* verdicts */
 	const char *key_path, *key_dir, *key_id, *rule_id, *trusted_keys;
 	const char *issuer, *reason;
@@ -75,10 +76,16 @@ static void usage(FILE *out)
 		"\n"
 		"Commands (on every watched interface unless -i names some):\n"
 		"  rule add PREFIX --ttl DUR [--monitor] [--proto P] [--sport N] [--dport N]\n"
-		"                        drop (or with --monitor only count) traffic from\n"
+		"       [--tcp-flags F]  drop (or with --monitor only count) traffic from\n"
 		"                        PREFIX for DUR (30, 90s, 5m, 2h, 1d); the kernel\n"
 		"                        expires it. --proto tcp|udp|icmp|icmpv6|N and the\n"
-		"                        ports (tcp/udp) narrow it\n"
+		"                        ports (tcp/udp) narrow it; with --proto tcp,\n"
+		"                        --tcp-flags too: syn (SYN set, ACK clear: a\n"
+		"                        connection's first packet), ack (ACK alone, no\n"
+		"                        SYN/RST/FIN), rst, or MASK/VALUE flag lists of\n"
+		"                        fin,syn,rst,psh,ack,urg,ece,cwr (syn,ack/syn is\n"
+		"                        syn): a packet matches when its flags in MASK are\n"
+		"                        those in VALUE\n"
 		"  rule del PREFIX       remove the rule for exactly PREFIX\n"
 		"  rule list [--json]    rules with their hits and time left\n"
 		"  allow add PREFIX      never drop PREFIX, whatever the rules say\n"
@@ -91,7 +98,7 @@ static void usage(FILE *out)
 		"  keygen --key-id ID [--key-dir DIR]\n"
 		"                        an Ed25519 pair: DIR/ID.key (secret) and DIR/ID.pub\n"
 		"  verdict add PREFIX --ttl DUR --key FILE [--dst PREFIX] [--proto P]\n"
-		"       [--sport N] [--dport N] [--monitor | --rate-limit PPS]\n"
+		"       [--sport N] [--dport N] [--tcp-flags F] [--monitor | --rate-limit PPS]\n"
 		"       [--hosts H1,H2 | --groups G1,G2] [--rule-id ID] [--reason TEXT]\n"
 		"                        sign and publish a verdict on the verdict topic\n"
 		"                        (all hosts unless --hosts/--groups)\n"
@@ -100,7 +107,8 @@ static void usage(FILE *out)
 		"                        the topic's current rules, signatures checked\n"
 		"  tail [--topic T] [--from-beginning] [--max N] [--idle-timeout S]\n"
 		"       [--bootstrap HOST:PORT] [--set kafka.PROPERTY=VALUE]...\n"
-		"                        FeatureBatch messages as JSON lines, one per batch\n"
+		"                        FeatureBatch, RuleStats and Alert messages as\n"
+		"                        JSON lines, one per message\n"
 		"                        (default topic xdpwatch.features.v1, broker\n"
 		"                        $XW_KAFKA_BOOTSTRAP or 127.0.0.1:19092)\n"
 		"  top [--interval S] [--once] [--json] [--top N] [--width N]\n"
@@ -179,9 +187,20 @@ static int for_each_iface(struct cli *c, iface_fn fn, void *arg)
 		int err = xw_maps__open(&m, c->pin_root, names[i]);
 
 		if (err) {
-			pr_err("%s: cannot open pinned maps in %s/%s: %s%s", names[i],
-			       c->pin_root, names[i], strerror(-err),
-			       err == -ENOENT ? " (no collector has run on it)" : "");
+			char hint[128] = "";
+
+			if (err == -ENOENT)
+				snprintf(hint, sizeof(hint),
+					 " (no collector has run on it)");
+			else if (err == XW_ERR_LAYOUT)
+				snprintf(hint, sizeof(hint),
+					 ": pinned by an incompatible xdpwatch version; stop its collector, then 'xdpwatch unpin %s'",
+					 names[i]);
+			pr_err("%s: cannot open pinned maps in %s/%s: %s%s",
+			       names[i], c->pin_root, names[i],
+			       err == XW_ERR_LAYOUT ? "another layout" :
+						      strerror(-err),
+			       hint);
 		} else {
 			err = fn(c, names[i], &m, arg);
 			xw_maps__close(&m);
@@ -237,35 +256,42 @@ static int rule_print(const struct xw_rule_view *v, void *arg)
 {
 	struct list_ctx *l = arg;
 	const char *proto = xw_ipproto_name(v->rule.l4_proto);
-	char src[XW_PREFIX_STRLEN], dst[XW_PREFIX_STRLEN] = "", l4[64] = "any";
+	char src[XW_PREFIX_STRLEN], dst[XW_PREFIX_STRLEN] = "", l4[128] = "any";
+	char flags[XW_TCP_FLAGS_STRLEN] = "";
 	char action[32], ttl[24], match[2 * XW_PREFIX_STRLEN + 8];
 
 	xw_prefix_format(&v->src, src, sizeof(src));
 	if (v->dst.family)
 		xw_prefix_format(&v->dst, dst, sizeof(dst));
+	if (v->rule.tcp_flags_mask)
+		xw_tcp_flags_format(v->rule.tcp_flags_mask,
+				    v->rule.tcp_flags_value, flags,
+				    sizeof(flags));
 	if (v->rule.l4_proto)
-		snprintf(l4, sizeof(l4), "%s%s%.0u%s%.0u", proto ? proto : "?",
+		snprintf(l4, sizeof(l4), "%s%s%.0u%s%.0u%s%s", proto ? proto : "?",
 			 v->rule.sport ? " sport " : "", v->rule.sport,
-			 v->rule.dport ? " dport " : "", v->rule.dport);
+			 v->rule.dport ? " dport " : "", v->rule.dport,
+			 *flags ? " flags " : "", flags);
 	if (v->rule.action == XW_RULE_RATE_LIMIT)
 		snprintf(action, sizeof(action), "rate %u/s", v->rule.rate_pps);
 	else
 		snprintf(action, sizeof(action), "%s",
 			 v->rule.action == XW_RULE_MONITOR ? "monitor" : "drop");
 	if (l->c->json) {
-		printf("{\"interface\":\"%s\",\"rule_id\":%u,\"origin\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"action\":\"%s\",\"rate_pps\":%u,\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"ttl_left_s\":%lld,\"expired\":%s,\"hit_packets\":%llu,\"hit_bytes\":%llu}\n",
+		printf("{\"interface\":\"%s\",\"rule_id\":%u,\"origin\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"action\":\"%s\",\"rate_pps\":%u,\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"tcp_flags_mask\":%u,\"tcp_flags_value\":%u,\"tcp_flags\":\"%s\",\"ttl_left_s\":%lld,\"expired\":%s,\"hit_packets\":%llu,\"hit_bytes\":%llu}\n",
 		       l->ifname, v->rule.rule_id,
 		       v->rule.origin == XW_ORIGIN_VERDICT ? "verdict" : "local", src,
 		       dst,
 		       v->rule.action == XW_RULE_RATE_LIMIT ? "rate-limit" : action,
 		       v->rule.rate_pps, v->rule.l4_proto, v->rule.sport,
-		       v->rule.dport, (long long)v->ttl_left_s,
+		       v->rule.dport, v->rule.tcp_flags_mask,
+		       v->rule.tcp_flags_value, flags, (long long)v->ttl_left_s,
 		       v->ttl_left_s < 0 ? "true" : "false",
 		       (unsigned long long)v->hits.packets,
 		       (unsigned long long)v->hits.bytes);
 	} else {
 		if (!l->count)
-			printf("%-10s %6s %-43s %-11s %-22s %10s %12s %12s\n",
+			printf("%-10s %6s %-43s %-11s %-40s %10s %12s %12s\n",
 			       "IFACE", "ID", "MATCH", "ACTION", "L4", "TTL LEFT",
 			       "HIT PKTS", "HIT BYTES");
 		if (v->ttl_left_s < 0)
@@ -274,7 +300,7 @@ static int rule_print(const struct xw_rule_view *v, void *arg)
 			snprintf(ttl, sizeof(ttl), "%llds", (long long)v->ttl_left_s);
 		snprintf(match, sizeof(match), "%s%s%s", src, *dst ? " -> " : "",
 			 dst);
-		printf("%-10s %6u %-43s %-11s %-22s %10s %12llu %12llu\n",
+		printf("%-10s %6u %-43s %-11s %-40s %10s %12llu %12llu\n",
 		       l->ifname, v->rule.rule_id, match, action, l4, ttl,
 		       (unsigned long long)v->hits.packets,
 		       (unsigned long long)v->hits.bytes);
@@ -488,6 +514,17 @@ static int parse_u16(const char *what, const char *text, uint16_t *out)
 	return 0;
 }
 
+/* --tcp-flags qualifies TCP only: say so rather than let it vanish. */
+static int tcp_flags_need_tcp(const struct cli *c)
+{
+	if (c->tcp_flags && c->spec.l4_proto != 6) {
+		pr_err("--tcp-flags %s needs --proto tcp: TCP flags exist only in TCP headers",
+		       c->tcp_flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int verdict_dispatch(struct cli *c, int npos, char **pos,
 			    const char *sub)
 {
@@ -526,11 +563,15 @@ static int verdict_dispatch(struct cli *c, int npos, char **pos,
 		pr_err("verdict add needs --ttl (e.g. --ttl 5m): every rule expires");
 		return -EINVAL;
 	}
+	if (tcp_flags_need_tcp(c))
+		return -EINVAL;
 	vc.v.src = c->spec.src;
 	vc.v.dst = c->dst;
 	vc.v.l4_proto = c->spec.l4_proto;
 	vc.v.sport = c->spec.sport;
 	vc.v.dport = c->spec.dport;
+	vc.v.tcp_flags_mask = c->spec.tcp_flags_mask;
+	vc.v.tcp_flags_value = c->spec.tcp_flags_value;
 	vc.v.ttl_s = (uint32_t)c->spec.ttl_s;
 	vc.v.action = c->rate_pps ? XW_VERDICT_RATE_LIMIT :
 		      c->spec.action == XW_RULE_MONITOR ? XW_VERDICT_MONITOR :
@@ -568,6 +609,8 @@ static int dispatch(struct cli *c, int npos, char **pos)
 			pr_err("rule add needs --ttl (e.g. --ttl 5m): every rule expires");
 			return -EINVAL;
 		}
+		if (tcp_flags_need_tcp(c))
+			return -EINVAL;
 		ret = xw_rule_spec_validate(&c->spec, NULL, err, sizeof(err));
 		if (ret) {
 			pr_err("rule refused: %s", err);
@@ -661,8 +704,8 @@ int main(int argc, char **argv)
 	       OPT_PROTO, OPT_SPORT, OPT_DPORT, OPT_TOPIC, OPT_FROM_BEGINNING,
 	       OPT_MAX, OPT_IDLE, OPT_BOOTSTRAP, OPT_SET, OPT_KEY, OPT_KEY_DIR,
 	       OPT_KEY_ID, OPT_RULE_ID, OPT_DST, OPT_RATE, OPT_HOSTS, OPT_GROUPS,
-	       OPT_REASON, OPT_ISSUER, OPT_TRUSTED, OPT_INTERVAL, OPT_ONCE,
-	       OPT_TOP, OPT_WIDTH, OPT_KAFKA, OPT_FEATURES_TOPIC,
+	       OPT_REASON, OPT_ISSUER, OPT_TRUSTED, OPT_TCP_FLAGS, OPT_INTERVAL,
+	       OPT_ONCE, OPT_TOP, OPT_WIDTH, OPT_KAFKA, OPT_FEATURES_TOPIC,
 	       OPT_ALERTS_TOPIC, OPT_HOST };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -674,6 +717,7 @@ int main(int argc, char **argv)
 		{ "proto", required_argument, NULL, OPT_PROTO },
 		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ "dport", required_argument, NULL, OPT_DPORT },
+		{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
 		{ "topic", required_argument, NULL, OPT_TOPIC },
 		{ "from-beginning", no_argument, NULL, OPT_FROM_BEGINNING },
 		{ "max", required_argument, NULL, OPT_MAX },
@@ -751,6 +795,15 @@ int main(int argc, char **argv)
 		case OPT_DPORT:
 			if (parse_u16("dport", optarg, &c.spec.dport))
 				return 2;
+			break;
+		case OPT_TCP_FLAGS:
+			if (xw_tcp_flags_parse(optarg, &c.spec.tcp_flags_mask,
+					       &c.spec.tcp_flags_value, err,
+					       sizeof(err))) {
+				pr_err("--tcp-flags: %s", err);
+				return 2;
+			}
+			c.tcp_flags = optarg;
 			break;
 		case OPT_TOPIC: c.topic = optarg; break;
 		case OPT_FROM_BEGINNING: c.from_beginning = true; break;

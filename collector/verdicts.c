@@ -237,6 +237,8 @@ static void apply(struct xw_verdicts *v, struct xw_ventry *e)
 	rule.l4_proto = e->l4_proto;
 	rule.sport = e->sport;
 	rule.dport = e->dport;
+	rule.tcp_flags_mask = e->tcp_flags_mask;
+	rule.tcp_flags_value = e->tcp_flags_value;
 	rule.origin = XW_ORIGIN_VERDICT;
 	slot_from_entry(e, &slot);
 	for (int i = 0; i < v->n && !ret; i++) {
@@ -351,6 +353,8 @@ static void handle(struct xw_verdicts *v, struct opened *o)
 		e->l4_proto = m->v.l4_proto;
 		e->sport = m->v.sport;
 		e->dport = m->v.dport;
+		e->tcp_flags_mask = m->v.tcp_flags_mask;
+		e->tcp_flags_value = m->v.tcp_flags_value;
 		e->action = m->v.action;
 		e->rate_pps = m->v.rate_pps;
 		e->expires_unix_ns = m->created_unix_ns +

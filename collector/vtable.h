@@ -34,6 +34,7 @@ struct xw_ventry {
 	bool targeted; /* meant for this host */
 	struct xw_prefix src, dst;
 	uint8_t l4_proto, action;
+	uint8_t tcp_flags_mask, tcp_flags_value;
 	uint16_t sport, dport;
 	uint64_t rate_pps;
 	uint64_t expires_unix_ns;

@@ -338,30 +338,19 @@ struct xw_consumer {
 	void *rebalance_ctx;
 };
 
-int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
-		     const char *topic, bool from_beginning, char *err,
-		     size_t errlen)
+/*
+ * The part every consumer shares: conf (holding the caller's defaults)
+ * takes the props over them, becomes a consumer, and subscribes to
+ * topic. conf is consumed; c is freed on failure.
+ */
+static int consumer_start(struct xw_consumer *c, rd_kafka_conf_t *conf,
+			  const struct xw_cfg_kv *props, const char *topic,
+			  struct xw_consumer **out, char *err, size_t errlen)
 {
 	rd_kafka_topic_partition_list_t *topics;
-	struct xw_consumer *c = calloc(1, sizeof(*c));
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	static unsigned int seq; /* two readers in one process and second */
-	char group[80], why[512];
 	rd_kafka_resp_err_t e;
+	char why[512];
 
-	if (!c) {
-		rd_kafka_conf_destroy(conf);
-		return -ENOMEM;
-	}
-	c->wake_fd = -1;
-	/* A group of its own: every reader sees every message. */
-	snprintf(group, sizeof(group), "xdpwatch-reader-%d-%ld-%u", getpid(),
-		 (long)time(NULL), seq++);
-	if (conf_set(conf, "group.id", group, err, errlen) ||
-	    conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
-	    conf_set(conf, "auto.offset.reset",
-		     from_beginning ? "earliest" : "latest", err, errlen))
-		goto fail;
 	for (unsigned int i = 0; i < props->count; i++)
 		if (conf_set(conf, props->key[i], props->value[i], err, errlen))
 			goto fail;
@@ -385,6 +374,35 @@ int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
 	}
 	*out = c;
 	return 0;
+fail:
+	rd_kafka_conf_destroy(conf);
+	free(c);
+	return -EINVAL;
+}
+
+int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
+		     const char *topic, bool from_beginning, char *err,
+		     size_t errlen)
+{
+	struct xw_consumer *c = calloc(1, sizeof(*c));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	static unsigned int seq; /* two readers in one process and second */
+	char group[80];
+
+	if (!c) {
+		rd_kafka_conf_destroy(conf);
+		return -ENOMEM;
+	}
+	c->wake_fd = -1;
+	/* A group of its own: every reader sees every message. */
+	snprintf(group, sizeof(group), "xdpwatch-reader-%d-%ld-%u", getpid(),
+		 (long)time(NULL), seq++);
+	if (conf_set(conf, "group.id", group, err, errlen) ||
+	    conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
+	    conf_set(conf, "auto.offset.reset",
+		     from_beginning ? "earliest" : "latest", err, errlen))
+		goto fail;
+	return consumer_start(c, conf, props, topic, out, err, errlen);
 fail:
 	rd_kafka_conf_destroy(conf);
 	free(c);
@@ -615,11 +633,8 @@ int xw_consumer__new_group(struct xw_consumer **out,
 			   const char *group_id, xw_rebalance_fn fn, void *ctx,
 			   char *err, size_t errlen)
 {
-	rd_kafka_topic_partition_list_t *topics;
 	struct xw_consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_resp_err_t e;
-	char why[512];
 
 	if (!c) {
 		rd_kafka_conf_destroy(conf);
@@ -639,31 +654,9 @@ int xw_consumer__new_group(struct xw_consumer **out,
 	    conf_set(conf, "partition.assignment.strategy", "cooperative-sticky",
 		     err, errlen))
 		goto fail;
-	for (unsigned int i = 0; i < props->count; i++)
-		if (conf_set(conf, props->key[i], props->value[i], err, errlen))
-			goto fail;
-	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_rebalance_cb(conf, on_group_rebalance);
 	rd_kafka_conf_set_opaque(conf, c);
-	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-	if (!c->rk) {
-		snprintf(err, errlen, "cannot create the Kafka consumer: %s", why);
-		goto fail;
-	}
-	rd_kafka_poll_set_consumer(c->rk);
-	topics = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
-	e = rd_kafka_subscribe(c->rk, topics);
-	rd_kafka_topic_partition_list_destroy(topics);
-	if (e) {
-		snprintf(err, errlen, "cannot subscribe to %s: %s", topic,
-			 rd_kafka_err2str(e));
-		rd_kafka_destroy(c->rk);
-		free(c);
-		return -EINVAL;
-	}
-	*out = c;
-	return 0;
+	return consumer_start(c, conf, props, topic, out, err, errlen);
 fail:
 	rd_kafka_conf_destroy(conf);
 	free(c);

@@ -31,6 +31,43 @@ const char *const xw_map_pin_names[] = {
 };
 const size_t xw_map_pin_count =
 	sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]);
+
+/*
+ * The value size each map has in this build, in the order above. The
+ * collector's libbpf refuses pins of another layout when it loads; the
+ * CLI opens pins by path, with nothing to compare, and the kernel copies
+ * value_size bytes whatever the caller's struct: a rule written into an
+ * older, shorter layout would silently lose its tail (its TCP flags).
+ * (The reverse, a CLI older than this check on newer pins, reads and
+ * writes past its own struct; only the version skew itself avoids that.)
+ */
+static const uint32_t map_value_sizes[] = {
+	sizeof(struct xw_config),     sizeof(struct xw_counter),
+	sizeof(uint64_t),	      sizeof(struct xw_rule),
+	sizeof(struct xw_rule),	      sizeof(struct xw_rule),
+	sizeof(struct xw_rule),	      sizeof(uint32_t),
+	sizeof(uint8_t),	      sizeof(uint8_t),
+	sizeof(struct xw_counter),    sizeof(struct xw_verdict_slot),
+	sizeof(struct xw_dst_rules),  sizeof(struct xw_dst_rules),
+	sizeof(uint32_t),	      sizeof(struct xw_rate_state),
+};
+_Static_assert(sizeof(map_value_sizes) / sizeof(map_value_sizes[0]) ==
+		       sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]),
+	       "one value size per map");
+
+static int map_layout_check(int fd, size_t i, const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size == map_value_sizes[i])
+		return 0;
+	pr_debug("%s: value size %u, this xdpwatch (ABI %d) uses %u", path,
+		 info.value_size, XW_ABI_VERSION, map_value_sizes[i]);
+	return XW_ERR_LAYOUT;
+}
 _Static_assert(sizeof(struct xw_maps) / sizeof(int) ==
 		       sizeof(xw_map_pin_names) / sizeof(xw_map_pin_names[0]),
 	       "one pin name per map fd");
@@ -103,6 +140,9 @@ int xw_maps__open(struct xw_maps *m, const char *root, const char *ifname)
 			err = -errno;
 			goto fail;
 		}
+		err = map_layout_check(fds[i], i, path);
+		if (err)
+			goto fail;
 	}
 	return 0;
 fail:

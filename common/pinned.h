@@ -9,7 +9,10 @@
  *   xw_bpffs_ensure(root)             mount bpffs if needed, mkdir root
  *   xw_pin_path(root, ifname, name, buf, len)
  *   xw_maps__open(&m, root, ifname)   open every pinned map; -ENOENT when
- *                                     no collector ever ran there
+ *                                     no collector ever ran there,
+ *                                     XW_ERR_LAYOUT when a map's value
+ *                                     size is not this build's (pinned by
+ *                                     another XW_ABI_VERSION)
  *   xw_maps__close(&m)
  *   xw_ifaces__list(root, cb, ctx)    each interface with pins
  *   xw_percpu_counter_sum(fd, key, &c), xw_percpu_u64_sum(fd, key, &v)
@@ -18,6 +21,7 @@
 #ifndef XW_PINNED_H
 #define XW_PINNED_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +29,9 @@
 
 #define XW_PIN_ROOT_DEFAULT "/sys/fs/bpf/xdpwatch"
 #define XW_LINK_PIN_NAME "link"
+
+/* xw_maps__open(): the pins have another layout (see XW_ABI_VERSION). */
+#define XW_ERR_LAYOUT (-EPROTO)
 
 struct xw_maps {
 	int config;

@@ -175,6 +175,14 @@ int xw_rule_spec_validate(const struct xw_rule_spec *spec,
 	    spec->l4_proto != 17)
 		return xw_err(err, errlen, -EINVAL,
 			   "ports need the protocol tcp or udp");
+	if ((spec->tcp_flags_mask || spec->tcp_flags_value) &&
+	    spec->l4_proto != 6)
+		return xw_err(err, errlen, -EINVAL,
+			   "TCP flags need the protocol tcp");
+	if (spec->tcp_flags_value & ~spec->tcp_flags_mask)
+		return xw_err(err, errlen, -EINVAL,
+			   "TCP flag value 0x%02x names flags outside its mask 0x%02x",
+			   spec->tcp_flags_value, spec->tcp_flags_mask);
 	return 0;
 }
 
@@ -360,6 +368,8 @@ int xw_rules__add(const struct xw_maps *m, const struct xw_rule_spec *spec,
 	rule.l4_proto = spec->l4_proto;
 	rule.sport = spec->sport;
 	rule.dport = spec->dport;
+	rule.tcp_flags_mask = spec->tcp_flags_mask;
+	rule.tcp_flags_value = spec->tcp_flags_value;
 	rule.origin = XW_ORIGIN_LOCAL;
 	ret = rule_write(m, &spec->src, &rule, false, err, errlen);
 	if (!ret && rule_id)
@@ -410,13 +420,15 @@ static int dst_set_fd(const struct xw_maps *m, int family)
 	return family == AF_INET ? m->deny_dst_v4 : m->deny_dst_v6;
 }
 
-/* The most specific first: longer source prefixes, then L4-qualified. */
+/* The most specific first: longer source prefixes, then L4-qualified,
+ * then by ports, then by TCP flags. */
 static int dst_rank(const struct xw_dst_rule *e)
 {
 	if (!e->rule.rule_id)
 		return -1;
-	return e->src_len * 4 + (e->rule.l4_proto ? 2 : 0) +
-	       (e->rule.sport || e->rule.dport ? 1 : 0);
+	return e->src_len * 8 + (e->rule.l4_proto ? 4 : 0) +
+	       (e->rule.sport || e->rule.dport ? 2 : 0) +
+	       (e->rule.tcp_flags_mask ? 1 : 0);
 }
 
 static void dst_set_sort(struct xw_dst_rules *set)

@@ -51,6 +51,8 @@ struct xw_rule_spec {
 	uint8_t l4_proto; /* 0 any */
 	uint16_t sport; /* 0 any, TCP/UDP only */
 	uint16_t dport;
+	uint8_t tcp_flags_mask; /* 0 any, TCP only; see struct xw_rule */
+	uint8_t tcp_flags_value;
 };
 
 struct xw_rule_limits {

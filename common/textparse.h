@@ -10,6 +10,16 @@
  *   xw_prefix_is_all(&p)                            0.0.0.0/0 or ::/0
  *   xw_duration_parse("90s" | "5m" | "2h" | "1d" | "30", &seconds, ...)
  *   xw_uint_parse("123", min, max, &v, ...)
+ *   xw_tcp_flags_parse("syn" | "ack" | "rst" | "syn,ack/syn", &mask,
+ *                      &value, ...)           a TCP flags qualifier:
+ *                                             syn = SYN set, ACK clear;
+ *                                             ack = ACK alone of SYN, ACK,
+ *                                             RST, FIN; rst = RST set;
+ *                                             else MASK/VALUE flag lists
+ *                                             (fin syn rst psh ack urg ece
+ *                                             cwr; "none" or empty VALUE)
+ *   xw_tcp_flags_format(mask, value, buf, len) "syn,ack/syn", the form
+ *                                             xw_tcp_flags_parse() reads
  */
 #ifndef XW_TEXTPARSE_H
 #define XW_TEXTPARSE_H
@@ -37,5 +47,13 @@ int xw_duration_parse(const char *text, uint64_t *seconds, char *err,
 		      size_t errlen);
 int xw_uint_parse(const char *text, uint64_t min, uint64_t max, uint64_t *v,
 		  char *err, size_t errlen);
+
+/* Longest xw_tcp_flags_format() output: all eight flags on both sides. */
+#define XW_TCP_FLAGS_STRLEN 72
+
+int xw_tcp_flags_parse(const char *text, uint8_t *mask, uint8_t *value,
+		       char *err, size_t errlen);
+const char *xw_tcp_flags_format(uint8_t mask, uint8_t value, char *buf,
+				size_t len);
 
 #endif /* XW_TEXTPARSE_H */

@@ -175,6 +175,8 @@ static uint8_t *pack_body(const struct xw_verdict_msg *m, size_t *len)
 		v.l4_proto = m->v.l4_proto;
 		v.sport = m->v.sport;
 		v.dport = m->v.dport;
+		v.tcp_flags_mask = m->v.tcp_flags_mask;
+		v.tcp_flags_value = m->v.tcp_flags_value;
 		v.action = (Xdpwatch__V1__VerdictAction)m->v.action;
 		v.rate_pps = m->v.rate_pps;
 		v.ttl_s = m->v.ttl_s;
@@ -293,6 +295,10 @@ static enum xw_refusal verdict_from_pb(const Xdpwatch__V1__Verdict *pb,
 	if (pb->l4_proto > 255 || pb->sport > 65535 || pb->dport > 65535)
 		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "protocol or port out of range");
+	if (pb->tcp_flags_mask > 0xff || pb->tcp_flags_value > 0xff)
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
+			      "TCP flags mask 0x%x or value 0x%x over 0xff",
+			      pb->tcp_flags_mask, pb->tcp_flags_value);
 	if (pb->action > XDPWATCH__V1__VERDICT_ACTION__VERDICT_RATE_LIMIT)
 		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_MALFORMED, "unknown action %d",
 			      pb->action);
@@ -314,6 +320,8 @@ static enum xw_refusal verdict_from_pb(const Xdpwatch__V1__Verdict *pb,
 	v->l4_proto = (uint8_t)pb->l4_proto;
 	v->sport = (uint16_t)pb->sport;
 	v->dport = (uint16_t)pb->dport;
+	v->tcp_flags_mask = (uint8_t)pb->tcp_flags_mask;
+	v->tcp_flags_value = (uint8_t)pb->tcp_flags_value;
 	v->action = (uint8_t)pb->action;
 	v->rate_pps = pb->rate_pps;
 	v->ttl_s = pb->ttl_s;
@@ -458,6 +466,13 @@ enum xw_refusal xw_verdict_check(const struct xw_verdict_msg *m,
 	if ((v->sport || v->dport) && v->l4_proto != 6 && v->l4_proto != 17)
 		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "ports need protocol tcp or udp");
+	if ((v->tcp_flags_mask || v->tcp_flags_value) && v->l4_proto != 6)
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
+			      "TCP flags need protocol tcp (6), not %u", v->l4_proto);
+	if (v->tcp_flags_value & ~v->tcp_flags_mask)
+		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
+			      "TCP flag value 0x%02x names flags outside its mask 0x%02x: nothing would match",
+			      v->tcp_flags_value, v->tcp_flags_mask);
 	if (v->action == XW_VERDICT_RATE_LIMIT && !v->rate_pps)
 		return (enum xw_refusal)xw_err(why, whylen, XW_REFUSE_BAD_MATCH,
 			      "a rate limit of 0 packets/s is a drop; say drop");

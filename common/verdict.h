@@ -14,8 +14,8 @@
  *       returns XW_REFUSE_NONE or the reason
  *   xw_verdict_check(v, limits, now, why, n)
  *       the content rules: TTL present and within the maximum, not yet
- *       expired, not from the future, sane prefixes/ports, never a drop of
- *       everything
+ *       expired, not from the future, sane prefixes/ports, TCP flags only
+ *       on TCP and inside their mask, never a drop of everything
  *   xw_verdict_targets(v, host_id, groups)   is this host meant
  *   xw_rule_id_valid(id)                     [A-Za-z0-9._:-]{1,63}
  */
@@ -54,6 +54,7 @@ struct xw_verdict {
 	struct xw_prefix dst; /* family 0: any destination */
 	uint8_t l4_proto;
 	uint16_t sport, dport;
+	uint8_t tcp_flags_mask, tcp_flags_value; /* mask 0: any; TCP only */
 	uint8_t action; /* enum xw_verdict_action */
 	uint64_t rate_pps;
 	uint32_t ttl_s;

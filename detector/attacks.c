@@ -141,6 +141,8 @@ static int publish(struct xw_attacks *a, struct xw_attack *at,
 		m->v.l4_proto = r->l4_proto;
 		m->v.sport = r->sport;
 		m->v.dport = r->dport;
+		m->v.tcp_flags_mask = r->tcp_flags_mask;
+		m->v.tcp_flags_value = r->tcp_flags_value;
 		m->v.action = r->action;
 		m->v.rate_pps = r->rate_pps;
 		m->v.ttl_s = a->o.plan.ttl_s;
@@ -384,8 +386,12 @@ void xw_attacks__eval(struct xw_attacks *a, struct xw_dst *d,
 			at->updated_ms = now_ms;
 		}
 	}
-	/* The baseline learns normal traffic, never an attack. */
+	/* The baseline learns normal traffic, never an attack, nor the
+	 * slots of one not yet confirmed: one flood slot in the variance
+	 * would raise the band over the flood itself. */
 	d->learning = !h->nattacks;
+	for (int c = 1; c < XW_ATTACK_COUNT && d->learning; c++)
+		d->learning = !h->over_since[c];
 }
 
 void xw_attacks__forget(struct xw_attacks *a, struct xw_dst *d)

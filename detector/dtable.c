@@ -17,6 +17,8 @@
 #define HASH_SEED 0x9e3779b97f4a7c15ULL
 #define SWEEP_PER_TICK 4096 /* buckets looked at per tick for idle entries */
 #define HEAVY_QUIET_MS 10000 /* this long under watch_pps/2: back to light */
+#define THIN_AFTER 1024 /* records in a slot before sketches are thinned */
+#define THIN_EVERY 4
 
 struct xw_dtable {
 	struct xw_dtable_opts o;
@@ -148,6 +150,7 @@ struct xw_dst *xw_dtable_get(struct xw_dtable *t, const struct xw_dkey *k)
 
 static void heavy_reset_slot(struct xw_dst_heavy *h, unsigned int idx)
 {
+	h->slot_records[idx] = 0;
 	xw_hll_reset(&h->srcs_hll[idx]);
 	xw_hll_reset(&h->dsts_hll[idx]);
 	xw_topk_init(&h->srcs[idx], XW_SKETCH_K);
@@ -156,29 +159,34 @@ static void heavy_reset_slot(struct xw_dst_heavy *h, unsigned int idx)
 	xw_topk_init(&h->dsts[idx], XW_SKETCH_K);
 }
 
-/* The slots that fall out of the window are emptied; the one that just
- * ended teaches the baseline, and so does each slot nothing arrived in. */
+/*
+ * The slots that fall out of the window teach the baseline, then are
+ * emptied; so does each slot nothing arrived in (up to a window of them).
+ * A slot is learned only as it leaves, a second after it was filled: by
+ * then the first slots of a flood have made it an attack (or at least
+ * over its threshold), which stops learning, so a flood never teaches
+ * the baseline its own rate. Learning the slot that just ended would,
+ * while the window was still filling.
+ */
 static void dst_advance(struct xw_dtable *t, struct xw_dst *d, uint64_t slot)
 {
+	bool learn = d->heavy && d->learning;
 	uint64_t steps;
 
 	if (slot <= d->cur_slot)
 		return;
 	steps = slot - d->cur_slot;
-	if (d->heavy && d->learning) {
-		const struct xw_slot *s = &d->slot[d->cur_slot % XW_WINDOW_SLOTS];
-
-		for (unsigned int m = 0; m < XW_M_COUNT; m++) {
-			xw_ewma_update(&d->heavy->base[m], s->m[m] * SLOTS_PER_S,
-				       t->o.baseline_alpha);
-			for (uint64_t i = 1; i < steps && i <= XW_WINDOW_SLOTS; i++)
-				xw_ewma_update(&d->heavy->base[m], 0,
-					       t->o.baseline_alpha);
-		}
-	}
-	for (uint64_t i = 1; i <= steps && i <= XW_WINDOW_SLOTS; i++) {
+	for (uint64_t i = 1; i <= steps && i <= 2 * XW_WINDOW_SLOTS; i++) {
 		unsigned int idx = (unsigned int)((d->cur_slot + i) % XW_WINDOW_SLOTS);
+		bool leaving = i <= XW_WINDOW_SLOTS;
 
+		if (learn)
+			for (unsigned int m = 0; m < XW_M_COUNT; m++)
+				xw_ewma_update(&d->heavy->base[m],
+					       leaving ? d->slot[idx].m[m] * SLOTS_PER_S : 0,
+					       t->o.baseline_alpha);
+		if (!leaving)
+			continue;
 		memset(&d->slot[idx], 0, sizeof(d->slot[idx]));
 		if (d->heavy)
 			heavy_reset_slot(d->heavy, idx);
@@ -262,24 +270,38 @@ void xw_dst_add(struct xw_dtable *t, struct xw_dst *d, uint64_t slot,
 	}
 	if (d->heavy) {
 		struct xw_dst_heavy *h = d->heavy;
+		uint32_t n = ++h->slot_records[idx];
 		struct xw_topk_key k;
+		float w = rc->weight;
 
+		/* Distinct counts need every source... */
 		xw_hll_add(&h->srcs_hll[idx], xw_hash64(src, alen, HASH_SEED));
+		if (d->key.len < alen * 8)
+			xw_hll_add(&h->dsts_hll[idx], xw_hash64(dst, alen, HASH_SEED));
+		/* ...heavy hitters do not: past THIN_AFTER records in a slot,
+		 * one in THIN_EVERY feeds the Space-Saving sketches, weighted
+		 * for the rest. Anything carrying 5% of a busy destination
+		 * still has hundreds of samples a slot; the flood's random
+		 * sources, which cost a sketch the most, cost a quarter. */
+		if (n > THIN_AFTER) {
+			if (n % THIN_EVERY)
+				return;
+			w *= THIN_EVERY;
+		}
 		topk_key(&k, src, alen);
-		xw_topk_add(&h->srcs[idx], &k, rc->weight);
+		xw_topk_add(&h->srcs[idx], &k, w);
 		if (rc->has_ports) {
 			k.len = 2;
 			k.b[0] = sport >> 8;
 			k.b[1] = sport & 0xff;
-			xw_topk_add(&h->sports[idx], &k, rc->weight);
+			xw_topk_add(&h->sports[idx], &k, w);
 			k.b[0] = dport >> 8;
 			k.b[1] = dport & 0xff;
-			xw_topk_add(&h->dports[idx], &k, rc->weight);
+			xw_topk_add(&h->dports[idx], &k, w);
 		}
 		if (d->key.len < alen * 8) {
-			xw_hll_add(&h->dsts_hll[idx], xw_hash64(dst, alen, HASH_SEED));
 			topk_key(&k, dst, alen);
-			xw_topk_add(&h->dsts[idx], &k, rc->weight);
+			xw_topk_add(&h->dsts[idx], &k, w);
 		}
 	} else if (s->m[XW_M_PKTS] >= t->watch_slot) {
 		promote(t, d);

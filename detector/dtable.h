@@ -67,6 +67,7 @@ struct xw_dst_heavy {
 	struct xw_topk sports[XW_WINDOW_SLOTS];
 	struct xw_topk dports[XW_WINDOW_SLOTS];
 	struct xw_topk dsts[XW_WINDOW_SLOTS]; /* prefix entries */
+	uint32_t slot_records[XW_WINDOW_SLOTS]; /* records, to thin sketches */
 	struct xw_ewma base[XW_M_COUNT]; /* per second */
 	/* attacks.c's: the slot each class went over (+1; 0 under), the
 	 * attack it is */

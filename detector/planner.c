@@ -8,6 +8,7 @@
 
 #include "hash.h"
 #include "planner.h"
+#include "xdpwatch_shared.h" /* XW_TCP_*: the flag bits rules match */
 
 #define RULE_ID_SEED 0x78647077617463ULL /* "xdpwatc" */
 
@@ -32,7 +33,7 @@ static void rule_name(struct xw_plan_rule *r, enum xw_attack_class cls)
 {
 	struct {
 		struct xw_prefix src, dst;
-		uint8_t l4, action;
+		uint8_t l4, action, flags_mask, flags_value;
 		uint16_t sport, dport;
 	} m;
 
@@ -43,8 +44,33 @@ static void rule_name(struct xw_plan_rule *r, enum xw_attack_class cls)
 	m.action = r->action;
 	m.sport = r->sport;
 	m.dport = r->dport;
+	m.flags_mask = r->tcp_flags_mask;
+	m.flags_value = r->tcp_flags_value;
 	snprintf(r->rule_id, sizeof(r->rule_id), "xwd-%s-%016" PRIx64,
 		 xw_class_name(cls), xw_hash64(&m, sizeof(m), RULE_ID_SEED));
+}
+
+/* The TCP flags a flood of this class carries, as a rule qualifier. */
+static void class_flags(enum xw_attack_class c, struct xw_plan_rule *r)
+{
+	switch (c) {
+	case XW_ATTACK_SYN_FLOOD:
+		r->tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+		r->tcp_flags_value = XW_TCP_SYN;
+		break;
+	case XW_ATTACK_TCP_ACK_FLOOD:
+		/* A bare ACK: data (PSH) and handshakes stay out of it. */
+		r->tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST |
+				    XW_TCP_FIN | XW_TCP_PSH;
+		r->tcp_flags_value = XW_TCP_ACK;
+		break;
+	case XW_ATTACK_TCP_RST_FLOOD:
+		r->tcp_flags_mask = XW_TCP_RST;
+		r->tcp_flags_value = XW_TCP_RST;
+		break;
+	default:
+		break;
+	}
 }
 
 static struct xw_plan_rule *add_rule(struct xw_plan *p, const struct xw_plan_in *in)
@@ -163,6 +189,7 @@ void xw_plan_attack(const struct xw_plan_in *in, const struct xw_plan_opts *o,
 		r->rate_pps = 1;
 	if (r->l4_proto == IPPROTO_TCP || r->l4_proto == IPPROTO_UDP)
 		r->dport = main_dport(in, o);
+	class_flags(in->vector, r);
 	rule_name(r, in->cls);
 	snprintf(p->summary, sizeof(p->summary),
 		 "rate-limit %s%s%.0u toward %s to %" PRIu64 " packets/s",

@@ -9,7 +9,9 @@
  *       - reflection: drop UDP from the service's port to the victim;
  *       - spoofed SYN/ACK/RST/UDP/ICMP floods: rate-limit that protocol
  *         (and the destination port most of it goes to) toward the victim
- *         to the threshold;
+ *         to the threshold; for TCP only packets with the flood's flags
+ *         (SYN without ACK, a bare ACK, RST), so established connections
+ *         to the same port are not limited with it;
  *       - carpet bombing: the same, toward the whole prefix;
  *       - spoofed fragments carry no ports to match: no verdict, said so.
  *       Sources inside the allowlist are never named. Rule ids are
@@ -52,6 +54,7 @@ struct xw_plan_rule {
 	struct xw_prefix src, dst;
 	uint8_t l4_proto;
 	uint16_t sport, dport;
+	uint8_t tcp_flags_mask, tcp_flags_value; /* mask 0: any flags */
 	uint8_t action; /* enum xw_verdict_action */
 	uint64_t rate_pps;
 };

@@ -2,7 +2,8 @@
 /*
  * test_rules.c - deny rule semantics, IPv4 and IPv6, with struct xw_rule
  * values written straight into the LPM maps: live drop, expired, monitor,
- * allowlist, longest prefix, L4 qualifiers, truncated L4, and tunnels
+ * allowlist, longest prefix, L4 qualifiers, TCP flags qualifiers,
+ * truncated L4, and tunnels
  * (matched on the inner source). Each case checks the verdict, the
  * record's action and rule_id, the traffic slot, the events, and the
  * rule's own hit counter.
@@ -43,6 +44,7 @@ struct pkt_spec {
 	uint16_t sport, dport;
 	uint16_t cut; /* 0: whole */
 	int later_frag; /* a non-first fragment: no L4 header */
+	uint8_t tcp_flags; /* TCP only; 0: SYN */
 };
 
 static size_t build(struct pktgen *b, const struct pkt_spec *s)
@@ -67,7 +69,9 @@ static size_t build(struct pktgen *b, const struct pkt_spec *s)
 	if (s->proto == PG_IPPROTO_TCP)
 		pktgen__tcp(b, &(struct pg_tcp){ .sport = s->sport,
 						 .dport = s->dport,
-						 .flags = PG_TCP_SYN,
+						 .flags = s->tcp_flags ?
+								  s->tcp_flags :
+								  PG_TCP_SYN,
 						 .window = 1 });
 	else if (s->proto == PG_IPPROTO_UDP)
 		pktgen__udp(b, s->sport, s->dport);
@@ -158,7 +162,8 @@ static void run_case(const char *desc, const struct pkt_spec *s,
 				e.rec.sport = v6 ? 128 : 8;
 			}
 			if (e.l4 == XW_L4_TCP) {
-				e.rec.tcp_flags = PG_TCP_SYN;
+				e.rec.tcp_flags = s->tcp_flags ? s->tcp_flags :
+								 PG_TCP_SYN;
 				e.rec.tcp_window = 1;
 			}
 		}
@@ -489,6 +494,226 @@ static void test_rate_limit(void **state)
 	}
 }
 
+/* A rule's TCP flags: mask SYN|ACK value SYN ("syn"), as the detector
+ * answers a SYN flood. */
+static struct xw_rule syn_rule(uint32_t id, uint8_t action)
+{
+	struct xw_rule r = rule(id, action, xwt_live());
+
+	r.l4_proto = PG_IPPROTO_TCP;
+	r.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+	r.tcp_flags_value = XW_TCP_SYN;
+	return r;
+}
+
+/* The SYN qualifier drops a connection's first packet and nothing else of
+ * TCP between the same two hosts: SYN-ACK, ACK, data and RST pass. A rule
+ * whose flags miss sends the search on to shorter prefixes, like a port. */
+static void test_tcp_flags_syn(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t flags;
+	} spared[] = {
+		{ "SYN-ACK", PG_TCP_SYN | PG_TCP_ACK },
+		{ "ACK", PG_TCP_ACK },
+		{ "data (PSH-ACK)", PG_TCP_PSH | PG_TCP_ACK },
+		{ "RST", PG_TCP_RST },
+		{ "RST-ACK", PG_TCP_RST | PG_TCP_ACK },
+		{ "FIN-ACK", PG_TCP_FIN | PG_TCP_ACK },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		struct xw_rule syn = syn_rule(1, XW_RULE_DROP);
+		struct xw_rule wide = rule(3, XW_RULE_MONITOR, xwt_live());
+		char d[96];
+
+		syn.dport = 80;
+		xwt_deny_add(env, f->host, &syn);
+		run_case("syn rule, SYN",
+			 PKT(f, f->src, 6, 40000, 80),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+			      .hits_id = 1));
+		run_case("syn rule, SYN with ECE and CWR (ECN setup)",
+			 PKT(f, f->src, 6, 40000, 80,
+			     .tcp_flags = PG_TCP_SYN | 0x40 | 0x80),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+			      .hits_id = 1));
+		for (size_t k = 0; k < sizeof(spared) / sizeof(spared[0]); k++) {
+			snprintf(d, sizeof(d), "syn rule, %s", spared[k].what);
+			run_case(d,
+				 PKT(f, f->src, 6, 40000, 80,
+				     .tcp_flags = spared[k].flags),
+				 WANT(XDP_PASS, XW_ACT_PASS,
+				      .event = XW_EV_RULE_L4_MISS));
+		}
+		run_case("syn rule, SYN to another port",
+			 PKT(f, f->src, 6, 40000, 81),
+			 WANT(XDP_PASS, XW_ACT_PASS,
+			      .event = XW_EV_RULE_L4_MISS));
+		run_case("syn rule, udp",
+			 PKT(f, f->src, 17, 40000, 80),
+			 WANT(XDP_PASS, XW_ACT_PASS,
+			      .event = XW_EV_RULE_L4_MISS));
+
+		/* A broader rule behind it still sees what the flags spare. */
+		xwt_deny_add(env, f->net24, &wide);
+		run_case("syn host rule over a monitor /24, SYN",
+			 PKT(f, f->src, 6, 40000, 80),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+			      .hits_id = 1));
+		run_case("syn host rule over a monitor /24, ACK: the /24",
+			 PKT(f, f->src, 6, 40000, 80, .tcp_flags = PG_TCP_ACK),
+			 WANT(XDP_PASS, XW_ACT_MONITOR, .rule_id = 3,
+			      .event = XW_EV_RULE_L4_MISS, .hits_id = 3));
+		xwt_rules_clear(env);
+	}
+}
+
+/* The detector's answer to a spoofed SYN flood: keyed by the victim, any
+ * source, SYN only. */
+static void test_tcp_flags_dst_rule(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		struct xw_rule syn = syn_rule(2, XW_RULE_DROP);
+		char victim[64];
+
+		snprintf(victim, sizeof(victim), "%s/%d", f->dst,
+			 f->ver == 6 ? 128 : 32);
+		xwt_dst_add(env, victim, NULL, &syn);
+		run_case("dst syn rule, SYN from anywhere",
+			 PKT(f, f->other, 6, 1234, 443),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 2,
+			      .hits_id = 2));
+		run_case("dst syn rule, SYN-ACK",
+			 PKT(f, f->other, 6, 1234, 443,
+			     .tcp_flags = PG_TCP_SYN | PG_TCP_ACK),
+			 WANT(XDP_PASS, XW_ACT_PASS));
+		run_case("dst syn rule, data",
+			 PKT(f, f->other, 6, 1234, 443,
+			     .tcp_flags = PG_TCP_PSH | PG_TCP_ACK),
+			 WANT(XDP_PASS, XW_ACT_PASS));
+		run_case("dst syn rule, RST",
+			 PKT(f, f->other, 6, 1234, 443, .tcp_flags = PG_TCP_RST),
+			 WANT(XDP_PASS, XW_ACT_PASS));
+		xwt_rules_clear(env);
+	}
+}
+
+/* Rate-limiting the victim's SYNs leaves its established connections
+ * alone: 100 SYNs meet the bucket, 100 ACKs from the same source to the
+ * same port never touch it. */
+static void test_tcp_flags_rate_limit(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		/* An id of its own per family: a bucket lives by rule id. */
+		struct xw_rule r = syn_rule(9 + i, XW_RULE_RATE_LIMIT);
+		uint8_t ipver = f->ver == 6 ? XW_IPVER_6 : XW_IPVER_4;
+		uint32_t mon = XW_TRAFFIC_IDX(ipver, XW_L4_TCP, XW_ACT_MONITOR);
+		uint32_t drop = XW_TRAFFIC_IDX(ipver, XW_L4_TCP, XW_ACT_DROP);
+		uint32_t pass = XW_TRAFFIC_IDX(ipver, XW_L4_TCP, XW_ACT_PASS);
+		struct xwt_result res;
+		struct pktgen b;
+		char victim[64];
+		size_t len;
+
+		snprintf(victim, sizeof(victim), "%s/%d", f->dst,
+			 f->ver == 6 ? 128 : 32);
+		r.rate_pps = 10;
+		xwt_dst_add(env, victim, NULL, &r);
+		len = build(&b, PKT(f, f->src, 6, 40000, 80));
+		xwt_run(env, b.buf, len, 100, &res);
+		assert_int_equal(res.err, 0);
+		assert_int_equal(res.retval, XDP_DROP);
+		assert_int_equal(res.traffic[mon].packets, 10);
+		assert_int_equal(res.traffic[drop].packets, 90);
+		assert_int_equal(xwt_rule_hits(env, 9 + i).packets, 100);
+
+		len = build(&b, PKT(f, f->src, 6, 40000, 80,
+				    .tcp_flags = PG_TCP_ACK));
+		xwt_run(env, b.buf, len, 100, &res);
+		assert_int_equal(res.err, 0);
+		assert_int_equal(res.retval, XDP_PASS);
+		assert_int_equal(res.traffic[pass].packets, 100);
+		assert_int_equal(res.traffic[mon].packets, 0);
+		assert_int_equal(res.traffic[drop].packets, 0);
+		assert_int_equal(xwt_rule_hits(env, 9 + i).packets, 100);
+		xwt_rules_clear(env);
+	}
+}
+
+/* Mask 0 is "any flags", as every rule was before the qualifier; the
+ * other words of the CLI's vocabulary match what they say. */
+static void test_tcp_flags_mask_zero_and_words(void **state)
+{
+	static const uint8_t all[] = {
+		PG_TCP_SYN, PG_TCP_SYN | PG_TCP_ACK, PG_TCP_ACK,
+		PG_TCP_PSH | PG_TCP_ACK, PG_TCP_RST, PG_TCP_FIN | PG_TCP_ACK,
+	};
+
+	for (int i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+		struct xw_rule any = rule(1, XW_RULE_DROP, xwt_live());
+		struct xw_rule rst = rule(2, XW_RULE_DROP, xwt_live());
+		struct xw_rule ack = rule(4, XW_RULE_DROP, xwt_live());
+		char d[96];
+
+		any.l4_proto = PG_IPPROTO_TCP;
+		xwt_deny_add(env, f->host, &any);
+		for (size_t k = 0; k < sizeof(all); k++) {
+			snprintf(d, sizeof(d), "tcp rule, mask 0, flags 0x%02x",
+				 all[k]);
+			run_case(d, PKT(f, f->src, 6, 1, 2, .tcp_flags = all[k]),
+				 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 1,
+				      .hits_id = 1));
+		}
+
+		rst.l4_proto = PG_IPPROTO_TCP;
+		rst.tcp_flags_mask = rst.tcp_flags_value = XW_TCP_RST;
+		xwt_deny_add(env, f->other, &rst);
+		run_case("rst rule, RST-ACK",
+			 PKT(f, f->other, 6, 1, 2,
+			     .tcp_flags = PG_TCP_RST | PG_TCP_ACK),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 2,
+			      .hits_id = 2));
+		run_case("rst rule, SYN",
+			 PKT(f, f->other, 6, 1, 2),
+			 WANT(XDP_PASS, XW_ACT_PASS,
+			      .event = XW_EV_RULE_L4_MISS));
+
+		/* "ack": ACK set, SYN RST FIN clear; PSH is not asked about. */
+		xwt_rules_clear(env);
+		ack.l4_proto = PG_IPPROTO_TCP;
+		ack.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK | XW_TCP_RST |
+				     XW_TCP_FIN;
+		ack.tcp_flags_value = XW_TCP_ACK;
+		xwt_deny_add(env, f->net24, &ack);
+		run_case("ack rule, ACK",
+			 PKT(f, f->src, 6, 1, 2, .tcp_flags = PG_TCP_ACK),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 4,
+			      .hits_id = 4));
+		run_case("ack rule, PSH-ACK",
+			 PKT(f, f->src, 6, 1, 2,
+			     .tcp_flags = PG_TCP_PSH | PG_TCP_ACK),
+			 WANT(XDP_DROP, XW_ACT_DROP, .rule_id = 4,
+			      .hits_id = 4));
+		run_case("ack rule, SYN-ACK",
+			 PKT(f, f->src, 6, 1, 2,
+			     .tcp_flags = PG_TCP_SYN | PG_TCP_ACK),
+			 WANT(XDP_PASS, XW_ACT_PASS,
+			      .event = XW_EV_RULE_L4_MISS));
+		run_case("ack rule, FIN-ACK",
+			 PKT(f, f->src, 6, 1, 2,
+			     .tcp_flags = PG_TCP_FIN | PG_TCP_ACK),
+			 WANT(XDP_PASS, XW_ACT_PASS,
+			      .event = XW_EV_RULE_L4_MISS));
+		xwt_rules_clear(env);
+	}
+}
+
 /* Cutting the L4 header must not get a packet past a source rule. */
 static void test_truncated_l4(void **state)
 {
@@ -683,6 +908,10 @@ int xwt_group_rules(void)
 		T(test_fallback_to_shorter_prefix),
 		T(test_dst_rules),
 		T(test_rate_limit),
+		T(test_tcp_flags_syn),
+		T(test_tcp_flags_dst_rule),
+		T(test_tcp_flags_rate_limit),
+		T(test_tcp_flags_mask_zero_and_words),
 		T(test_truncated_l4),
 		T(test_bad_doff_still_dropped),
 		T(test_tunnel_inner_source),

@@ -308,6 +308,17 @@ class Classes(unittest.TestCase):
                 self.assertTrue(ended, "attacks never ended: %s" % list(open_attacks(self.det.alerts())))
 
 
+    def test_2_alerts_topic_matches_json(self):
+        """The alerts topic (decoded by `xdpwatch tail`) says what the
+        JSON lines say."""
+        out = run([CLI, "tail", "--bootstrap", BROKER.bootstrap, "--topic", self.topics["alerts"],
+                   "--from-beginning", "--idle-timeout", "5"], timeout=120).stdout
+        topic = sorted((a["attack_id"], a["phase"], a["class"]) for a in map(json.loads, out.splitlines()))
+        lines = sorted((a["attack_id"], a["phase"], a["class"]) for a in self.det.alerts())
+        self.assertTrue(lines, "no alerts at all")
+        self.assertEqual(topic, lines)
+
+
 class Sampled(unittest.TestCase):
     """The collector at 1:100: the same floods, the same answer."""
 

@@ -36,7 +36,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import CLI, Broker, Collector, Lab, cli, cli_json, run  # noqa: E402
+from lab import BUILD, CLI, Broker, Collector, Lab, cli, cli_json, run  # noqa: E402
 from kafka_util import delete_topics, unique  # noqa: E402
 
 DST4, SRC4, OTHER4 = "192.0.2.1", "192.0.2.10", "192.0.2.11"
@@ -44,6 +44,7 @@ DST6, SRC6 = "2001:db8::1", "2001:db8::10"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
+DETECTOR = os.environ.get("XW_DETECTOR", os.path.join(BUILD, "detector", "xdpwatch-detector"))
 
 
 def free_port():
@@ -63,17 +64,19 @@ class Prometheus:
     with everything it writes in the lab's folder (removed at close); the
     lab stops it."""
 
-    def __init__(self, lab, target):
+    def __init__(self, lab, target, more=()):
+        """target: the collector's address; more: (job, address) pairs."""
         self.port = free_port()
         pdir = os.path.join(lab.tmp, "prometheus")
         os.makedirs(pdir)
         cfg = os.path.join(pdir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n"
-                    "  - job_name: xdpwatch-collector\n"
-                    "    static_configs:\n"
-                    "      - targets: ['%s']\n" % target)
+                    "scrape_configs:\n")
+            for job, addr in [("xdpwatch-collector", target)] + list(more):
+                f.write("  - job_name: %s\n"
+                        "    static_configs:\n"
+                        "      - targets: ['%s']\n" % (job, addr))
         self.log_path = os.path.join(pdir, "prometheus.log")
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
@@ -304,12 +307,28 @@ class MetricsKafka(unittest.TestCase):
             "--set", "kafka.bootstrap.servers=" + cls.broker.bootstrap,
             "--set", "trusted_keys=" + trusted, "--set", "verdicts_topic=" + cls.topic,
             "--set", "host_id=" + cls.host_id, "--set", "rulestats_interval_s=1"]).start()
-        # Over IPv6 loopback this time.
-        cls.prom = Prometheus(lab, "[::1]:%d" % port)
+        # The detector reading the same features, its metrics scraped too.
+        dport = free_port()
+        cls.detector_log = open(os.path.join(lab.tmp, "detector.log"), "w")
+        cls.detector = subprocess.Popen(
+            [DETECTOR, "--set", "kafka.bootstrap.servers=" + cls.broker.bootstrap,
+             "--set", "group_id=" + unique("xw-metrics-det"), "--set", "alerts_json=none",
+             "--set", "alerts_topic=", "--set", "metrics.listen=127.0.0.1:%d" % dport,
+             "--set", "metrics.interval_ms=200"],
+            stdout=subprocess.DEVNULL, stderr=cls.detector_log)
+        lab.procs.append(cls.detector)
+        deadline = time.time() + 60
+        while "partitions assigned" not in open(cls.detector_log.name).read():
+            if cls.detector.poll() is not None or time.time() > deadline:
+                raise RuntimeError("detector did not join:\n" + open(cls.detector_log.name).read())
+            time.sleep(0.2)
+        # The collector over IPv6 loopback this time.
+        cls.prom = Prometheus(lab, "[::1]:%d" % port, [("xdpwatch-detector", "127.0.0.1:%d" % dport)])
 
     @classmethod
     def tearDownClass(cls):
         cls.lab.close()
+        cls.detector_log.close()
         delete_topics(cls.broker.bootstrap, [cls.topic], "test_metrics")
         cls.broker.close()
 
@@ -353,6 +372,22 @@ class MetricsKafka(unittest.TestCase):
         self.assertEqual(P.wait_for('xdpwatch_collector_verdicts_refused_total{reason="unknown_key"}', 1), 1)
         self.assertEqual(P.value("xdpwatch_collector_verdicts_received_total"), 2)
         self.assertEqual(P.value("xdpwatch_collector_verdict_rules_live"), 1)
+
+    def test_detector_scraped(self):
+        """The detector's metrics through the same Prometheus: up, and
+        its records read follow what this collector produced (the group
+        starts at the end of the topic, so at most what was produced)."""
+        P = self.prom
+        self.assertEqual(P.wait_for('up{job="xdpwatch-detector"}', 1), 1)
+        self.lab.sh("src", ["ping", "-c", "30", "-i", "0.01", "-W", "1", DST4], check=False)
+        n = P.wait_for("xdpwatch_detector_records_total", lambda v: v and v >= 30, timeout=30)
+        self.assertGreaterEqual(n or 0, 30, "the detector read the pings' records")
+        produced = P.value('xdpwatch_collector_kafka_produced_records_total{topic="xdpwatch.features.v1"}')
+        self.assertLessEqual(n, produced)
+        self.assertGreaterEqual(P.value("xdpwatch_detector_hosts"), 1)
+        self.assertEqual(P.value("xdpwatch_detector_bad_batches_total"), 0)
+        self.assertEqual(P.value("xdpwatch_detector_attacks_active"), 0)
+        self.assertIsNotNone(P.value("xdpwatch_detector_consumer_lag_records"))
 
 
 if __name__ == "__main__":

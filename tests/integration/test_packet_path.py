@@ -21,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import Collector, Lab, cli, cli_json, traffic  # noqa: E402
+from lab import Collector, Lab, cli, cli_json, run, traffic  # noqa: E402
 
 DST4, SRC4, OTHER4 = "192.0.2.1", "192.0.2.10", "192.0.2.11"
 DST6, SRC6, OTHER6 = "2001:db8::1", "2001:db8::10", "2001:db8::11"
@@ -167,6 +167,30 @@ class PacketPath(unittest.TestCase):
         finally:
             cli(self.lab, "rule", "del", SRC4)
 
+    def test_4a_tcp_flags_rule(self):
+        # SYNs (SYN set, ACK clear) from the source are dropped; its ACKs,
+        # to the same port, pass and never touch the rule.
+        cli(self.lab, "rule", "add", SRC4, "--ttl", "60", "--proto", "tcp", "--dport", "80",
+            "--tcp-flags", "syn")
+        try:
+            rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+            self.assertEqual((rules[SRC4 + "/32"]["tcp_flags_mask"], rules[SRC4 + "/32"]["tcp_flags_value"]),
+                             (0x12, 0x02))
+            self.assertIn("tcp dport 80 flags syn,ack/syn", cli(self.lab, "rule", "list").stdout)
+            before, _ = self.quiet_snapshot()
+            self.hping("-S", "-p", "80", "-c", "30", "-i", "u2000", "-a", SRC4, DST4)
+            self.hping("-A", "-p", "80", "-c", "20", "-i", "u2000", "-a", SRC4, DST4)
+            after, _ = self.quiet_snapshot()
+            rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+            self.assertEqual(rules[SRC4 + "/32"]["hit_packets"], 30, "the SYNs, not the ACKs")
+            self.assertEqual(after.get(("ipv4", "tcp", "drop"), 0) - before.get(("ipv4", "tcp", "drop"), 0), 30)
+            self.assertEqual(after.get(("ipv4", "tcp", "pass"), 0) - before.get(("ipv4", "tcp", "pass"), 0), 20)
+        finally:
+            cli(self.lab, "rule", "del", SRC4)
+        p = cli(self.lab, "rule", "add", SRC4, "--ttl", "60", "--tcp-flags", "syn", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--tcp-flags syn needs --proto tcp", p.stderr)
+
     def test_5_second_collector_refused(self):
         second = Collector(self.lab, "dst", self.dif)
         p = subprocess.run(second.args, capture_output=True, text=True, timeout=20)
@@ -194,6 +218,24 @@ class PacketPath(unittest.TestCase):
         # The maps stay pinned for the next collector.
         self.assertTrue(os.path.exists(os.path.join(self.lab.pin_root, self.collector.key, "xw_deny_v4")))
         self.assertFalse(os.path.exists(os.path.join(self.lab.pin_root, self.collector.key, "link")))
+
+    def test_8_pins_of_another_layout_refused(self):
+        # As an xdpwatch of another XW_ABI_VERSION would have left it: a
+        # deny trie whose rules are 24 bytes. The CLI must not write its
+        # rules into it, truncated; it names the way out.
+        path = os.path.join(self.lab.pin_root, self.collector.key, "xw_deny_v4")
+        os.unlink(path)
+        run(["bpftool", "map", "create", path, "type", "lpm_trie", "key", "8", "value", "24",
+             "entries", "16", "name", "xw_deny_v4", "flags", "1"])
+        p = cli(self.lab, "rule", "add", SRC4, "--ttl", "60", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("another layout", p.stderr)
+        self.assertIn("'xdpwatch unpin %s'" % self.collector.key, p.stderr)
+        # A collector refuses them as well (libbpf compares sizes).
+        p = subprocess.run(self.collector.args, capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("xdpwatch unpin %s" % self.collector.key, p.stderr)
+        cli(self.lab, "unpin", self.collector.key)
 
 
 if __name__ == "__main__":

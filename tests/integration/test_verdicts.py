@@ -20,10 +20,15 @@ to give the CLI's signature byte for byte).
              5 s TTL expires with the collector SIGKILLed; monitor counts
              without dropping; groups; all hosts by default; a bare
              tombstone removes nothing; a destination-qualified verdict
-             drops toward that destination only; a 10 pps rate limit.
+             drops toward that destination only; a 10 pps rate limit;
+             a `--proto tcp --tcp-flags syn` verdict on the victim, any
+             source, drops exactly an hping3 spoofed SYN flood and new
+             connections while an established connection to the same
+             port keeps moving data.
   Refusals   each refusal reason, one at a time: the collector's stats
              line counts exactly that reason once, nothing reaches the
-             maps (no rule id >= 65536), then 200 fuzzed envelopes.
+             maps (no rule id >= 65536), TCP flags without TCP or
+             outside their mask, then 200 fuzzed envelopes.
   Restart    a collector SIGKILLed under a live verdict: no attacker
              packet passes while it is down or after; while down one
              verdict is withdrawn and one added; the restarted collector
@@ -602,6 +607,119 @@ class Delivery(VerdictLab):
         verdict_withdraw(self.topic, rule_id)
         wait_rules(lab, c1, lambda r: THIRD + "/32" not in r, "rule-stats verdict withdrawn")
 
+    def test_9_syn_flood_verdict_spares_established_connections(self):
+        """The answer to a spoofed SYN flood: the victim's SYNs (SYN set,
+        ACK clear), any source. The flood's every SYN is dropped, and a
+        new connection cannot start, while a connection established
+        before keeps exchanging data with the same port throughout."""
+        lab, c1 = self.lab, self.c1
+        port, nsyn = 8080, 200
+        stop = os.path.join(lab.tmp, "syn-client-stop")
+        server = lab.popen("v1", ["/usr/bin/python3", "-c", ECHO_SERVER, VIC, str(port)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(server.stdout.readline().strip(), "listening")
+        client = lab.popen("a1", ["/usr/bin/python3", "-c", ECHO_CLIENT, ATK, VIC, str(port), stop],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            self.assertEqual(client.stdout.readline().strip(), "connected")
+            rule_id, _ = self.add(self.topic, "0.0.0.0/0", "--dst", VIC + "/32", "--proto", "tcp",
+                                  "--tcp-flags", "syn", "--hosts", self.h1)
+            rule = wait_rules(lab, c1, lambda r: "0.0.0.0/0" in r, "SYN verdict")["0.0.0.0/0"]
+            self.assertEqual((rule["dst"], rule["action"], rule["l4_proto"], rule["tcp_flags_mask"],
+                              rule["tcp_flags_value"], rule["tcp_flags"]),
+                             (VIC + "/32", "drop", 6, 0x12, 0x02, "syn,ack/syn"))
+            slot = rule["rule_id"]
+            text = cli(lab, "-i", c1.key, "rule", "list").stdout
+            self.assertIn("tcp flags syn,ack/syn", text)
+            applied_ns = time.time_ns()
+            # The flood, from random sources, bounded: 200 SYNs in 0.4 s.
+            lab.sh("a1", ["hping3", "-q", "-S", "-p", str(port), "-c", str(nsyn), "-i", "u2000",
+                          "--rand-source", VIC], check=False, timeout=60)
+            time.sleep(0.3)  # a few more round trips on the connection
+            self.assertIsNone(client.poll(), "the established connection is still up")
+        finally:
+            open(stop, "w").close()
+            out = client.communicate(timeout=30)[0]
+        self.assertEqual(client.returncode, 0, out)
+        m = re.match(r"ok (\d+)", out.strip())
+        self.assertIsNotNone(m, out)
+        self.assertEqual(verdict_rules(lab, c1)["0.0.0.0/0"]["hit_packets"], nsyn,
+                         "exactly the flood's SYNs hit the rule")
+        recs = [r for r in c1.records() if r["dst"] == VIC and r.get("dport") == port
+                and r["ts_ns"] > applied_ns]
+        syns = [r for r in recs if r["tcp_flags"] & 0x12 == 0x02]
+        conn = [r for r in recs if r["src"] == ATK]
+        self.assertEqual(len(syns), nsyn)
+        self.assertTrue(all(r["action"] == "drop" and r["rule_id"] == slot for r in syns))
+        self.assertGreater(len(conn), 0, "the connection moved data during the flood")
+        self.assertEqual([r for r in conn if r["action"] != "pass" or r["rule_id"]], [],
+                         "no packet of the established connection met the rule")
+        print("\nSYN verdict: %d flood SYNs dropped, %d exchanges on the established connection, "
+              "%d of its packets to the victim passed after the rule was in place"
+              % (len(syns), int(m.group(1)), len(conn)), file=sys.stderr)
+
+        # A new connection's SYN is dropped too; once withdrawn it gets in.
+        probe = ["/usr/bin/python3", "-c", CONNECT_PROBE, OTHER, VIC, str(port)]
+        p = lab.sh("a1", probe, check=False)
+        self.assertEqual(p.stdout.strip(), "timeout", p.stdout + p.stderr)
+        verdict_withdraw(self.topic, rule_id)
+        wait_rules(lab, c1, lambda r: r == {}, "SYN verdict withdrawn")
+        p = lab.sh("a1", probe, check=False)
+        self.assertEqual(p.stdout.strip(), "connected", p.stdout + p.stderr)
+        server.kill()
+        server.wait()
+
+
+# One connection at a time, echoed back until it closes.
+ECHO_SERVER = """
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = s.accept()
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+"""
+
+# Connects from argv[1], then sends 1000 bytes and reads them back every
+# 20 ms until the file argv[4] exists; any stall over 3 s fails it.
+ECHO_CLIENT = """
+import os, socket, sys, time
+c = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=3, source_address=(sys.argv[1], 0))
+print("connected", flush=True)
+n, msg = 0, b"x" * 1000
+while not os.path.exists(sys.argv[4]):
+    c.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        d = c.recv(65536)
+        if not d:
+            sys.exit("closed by the server after %d exchanges" % n)
+        got += d
+    n += 1
+    time.sleep(0.02)
+c.close()
+print("ok", n, flush=True)
+"""
+
+# One connection attempt with a 1.5 s timeout: "connected" or "timeout".
+CONNECT_PROBE = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=1.5,
+                             source_address=(sys.argv[1], 0)).close()
+    print("connected")
+except socket.timeout:
+    print("timeout")
+"""
+
 
 class Refusals(VerdictLab):
     """Pair 1; one collector, rule_budget 2, verdict_max_ttl_s 300. Each
@@ -745,6 +863,25 @@ class Refusals(VerdictLab):
         self.assertEqual(cli_json(lab, "-i", col.key, "allow", "list"), [])
         self.assertIn("lies inside allowlisted 192.0.2.0/24", col.log_text())
         self.assert_passes(1, ATK)
+
+    def test_10_tcp_flags_refused(self):
+        # The CLI refuses --tcp-flags without --proto tcp ...
+        p = verdict_cli(self.topic, "add", ATK + "/32", "--ttl", "1m", "--key", SOC.path,
+                        "--tcp-flags", "syn", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--tcp-flags syn needs --proto tcp", p.stderr)
+        # ... so these are signed here: flags on UDP, a value outside
+        # its mask. Each would match nothing the verdict meant.
+        for what, kw, why in (("udp", dict(l4_proto=17, tcp_flags_mask=0x12, tcp_flags_value=0x02),
+                               "TCP flags need protocol tcp (6), not 17"),
+                              ("outside", dict(l4_proto=6, tcp_flags_mask=0x12, tcp_flags_value=0x06),
+                               "TCP flag value 0x06 names flags outside its mask 0x12")):
+            now = time.time_ns()
+            rule_id = unique("flags-" + what)
+            env = seal(self.topic, rule_id, now,
+                       verdict_body(rule_id, now, ATK + "/32", 60, now, hosts=[self.host], **kw), SOC)
+            self.expect_refused(lambda: produce(self.topic, rule_id.encode(), env), "bad_match")
+            self.assertIn(why, self.col.log_text())
 
     def test_11_fuzzed_envelopes(self):
         lab, col = self.lab, self.col

@@ -1045,6 +1045,25 @@ static void test_learned_baseline(void **state)
 	assert_true(first_alert(h, XW_ALERT_START)->threshold_pps > 1000);
 	h_free(h);
 
+	/* A fast-learning baseline (alpha 0.05 a slot) must not learn the
+	 * flood's first slots, before it is confirmed: they would lift the
+	 * band over the flood itself. */
+	h = h_new();
+	h->to.baseline_alpha = 0.05;
+	h->ao.learn.warm_slots = 40;
+	h->th.pps[XW_ATTACK_UDP_FLOOD] = 1000;
+	h->th.learn = true;
+	f.pps = 800;
+	start(h);
+	run(h, &f, 1, NULL, 100);
+	f.pps = 1200;
+	run(h, &f, 1, NULL, 100);
+	assert_int_equal(h->al.n, 0);
+	f.pps = 6000;
+	run(h, &f, 1, NULL, 8);
+	assert_int_equal(count_alerts(h, XW_ALERT_START), 1);
+	h_free(h);
+
 	/* Without learning the same steady load is an attack. */
 	h = h_new();
 	h->th.pps[XW_ATTACK_UDP_FLOOD] = 1000;

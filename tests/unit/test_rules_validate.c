@@ -4,6 +4,7 @@
  * made before any rule reaches a map. Pure: no maps, no privileges.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "rules.h"
@@ -150,6 +151,36 @@ static void test_ports_need_tcp_or_udp(void **state)
 	}
 }
 
+/* TCP flags qualify TCP only, and a value outside its mask matches
+ * nothing: both refused with a sentence. */
+static void test_tcp_flags(void **state)
+{
+	struct xw_rule_spec s = spec_for("203.0.113.0/24");
+	char err[256];
+
+	s.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+	s.tcp_flags_value = XW_TCP_SYN;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "TCP flags need the protocol tcp"));
+	s.l4_proto = 17;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "TCP flags need the protocol tcp"));
+	s.l4_proto = 6;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), 0);
+	s.tcp_flags_value = XW_TCP_SYN | XW_TCP_RST;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "outside its mask"));
+	s.tcp_flags_mask = 0;
+	s.tcp_flags_value = XW_TCP_SYN;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), -EINVAL);
+	/* SYNs from everywhere name a protocol: not "everything". */
+	s = spec_for("0.0.0.0/0");
+	s.l4_proto = 6;
+	s.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+	s.tcp_flags_value = XW_TCP_SYN;
+	assert_int_equal(validate(&s, NULL, err, sizeof(err)), 0);
+}
+
 static void test_bad_action(void **state)
 {
 	struct xw_rule_spec s = spec_for("192.0.2.0/24");
@@ -179,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_ttl_max_default),
 		cmocka_unit_test(test_ttl_max_limits),
 		cmocka_unit_test(test_ports_need_tcp_or_udp),
+		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_bad_action),
 		cmocka_unit_test(test_null_err),
 	};

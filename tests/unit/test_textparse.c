@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * test_textparse.c - prefixes, durations and bounded integers as operators
- * type them (common/textparse.c).
+ * test_textparse.c - prefixes, durations, bounded integers and TCP flags
+ * as operators type them (common/textparse.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "testhelp.h"
 #include "textparse.h"
@@ -318,6 +319,76 @@ static void uint_bad(const char *text, uint64_t min, uint64_t max,
 		assert_contains(err, why);
 }
 
+static void flags_ok(const char *text, uint8_t mask, uint8_t value,
+		     const char *formatted)
+{
+	char err[256] = "", buf[XW_TCP_FLAGS_STRLEN];
+	uint8_t m = 0, v = 0;
+
+	if (xw_tcp_flags_parse(text, &m, &v, err, sizeof(err)))
+		fail_msg("'%s': %s", text, err);
+	if (m != mask || v != value)
+		fail_msg("'%s': mask 0x%02x value 0x%02x, want 0x%02x 0x%02x",
+			 text, m, v, mask, value);
+	assert_string_equal(xw_tcp_flags_format(m, v, buf, sizeof(buf)),
+			    formatted);
+	/* What it prints reads back as the same qualifier. */
+	assert_int_equal(xw_tcp_flags_parse(buf, &m, &v, err, sizeof(err)), 0);
+	assert_int_equal(m, mask);
+	assert_int_equal(v, value);
+}
+
+static void test_tcp_flags(void **state)
+{
+	flags_ok("syn", 0x12, 0x02, "syn,ack/syn");
+	flags_ok("SYN", 0x12, 0x02, "syn,ack/syn");
+	flags_ok("ack", 0x17, 0x10, "fin,syn,rst,ack/ack");
+	flags_ok("rst", 0x04, 0x04, "rst/rst");
+	flags_ok("syn,ack/syn", 0x12, 0x02, "syn,ack/syn");
+	flags_ok("ack,syn/syn", 0x12, 0x02, "syn,ack/syn");
+	flags_ok("syn,ack/syn,ack", 0x12, 0x12, "syn,ack/syn,ack");
+	flags_ok("syn,ack/", 0x12, 0x00, "syn,ack/none");
+	flags_ok("syn,ack/none", 0x12, 0x00, "syn,ack/none");
+	flags_ok("fin,syn,rst,psh,ack,urg,ece,cwr/cwr", 0xff, 0x80,
+		 "fin,syn,rst,psh,ack,urg,ece,cwr/cwr");
+}
+
+static void flags_bad(const char *text, const char *why_has)
+{
+	char err[256] = "";
+	uint8_t m = 0x55, v = 0x55;
+
+	assert_int_equal(xw_tcp_flags_parse(text, &m, &v, err, sizeof(err)),
+			 -EINVAL);
+	if (!strstr(err, why_has))
+		fail_msg("'%s': expected \"%s\" in \"%s\"", text, why_has, err);
+	assert_int_equal(m, 0x55);
+	assert_int_equal(v, 0x55);
+}
+
+static void test_tcp_flags_bad(void **state)
+{
+	char buf[8];
+
+	flags_bad("", "no TCP flags");
+	flags_bad("synack", "MASK/VALUE");
+	flags_bad("syn/ack", "outside the mask");
+	flags_bad("/syn", "empty mask");
+	flags_bad("/", "empty mask");
+	flags_bad("none/none", "empty mask");
+	flags_bad("syn,,ack/syn", "not a TCP flag");
+	flags_bad("syn,ack,/syn", "ends with a comma");
+	flags_bad("syn,xyz/syn", "'xyz' is not a TCP flag");
+	flags_bad("syn,ack/syn/ack", "not a TCP flag");
+	flags_bad("0x12/0x02", "not a TCP flag");
+	assert_int_equal(xw_tcp_flags_parse(NULL, &(uint8_t){ 0 },
+					    &(uint8_t){ 0 }, NULL, 0),
+			 -EINVAL);
+	/* A short buffer is cut, never overrun, and stays a string. */
+	xw_tcp_flags_format(0xff, 0xff, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+}
+
 static void test_uint_bad(void **state)
 {
 	uint_bad("11", 0, 10, "11 is out of range [0, 10]");
@@ -355,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_duration_overflow),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_uint_bad),
+		cmocka_unit_test(test_tcp_flags),
+		cmocka_unit_test(test_tcp_flags_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -486,6 +486,8 @@ static void assert_msg_equal(const struct xw_verdict_msg *want,
 	assert_int_equal(b->l4_proto, a->l4_proto);
 	assert_int_equal(b->sport, a->sport);
 	assert_int_equal(b->dport, a->dport);
+	assert_int_equal(b->tcp_flags_mask, a->tcp_flags_mask);
+	assert_int_equal(b->tcp_flags_value, a->tcp_flags_value);
 	assert_int_equal(b->action, a->action);
 	assert_int_equal(b->rate_pps, a->rate_pps);
 	assert_int_equal(b->ttl_s, a->ttl_s);
@@ -588,6 +590,50 @@ static void test_round_trip_verdicts(void **state)
 	m.v.rate_pps = UINT64_MAX;
 	m.issuer[0] = m.reason[0] = '\0';
 	round_trip(fx, &m);
+
+	/* A spoofed SYN flood's answer: the victim's SYNs (SYN set, ACK
+	 * clear) from any source, rate limited; v4 and v6. */
+	m = verdict_msg(fx->now);
+	strcpy(m.rule_id, "det:syn-203.0.113.9");
+	m.v.src = pfx("0.0.0.0/0");
+	m.v.dst = pfx("203.0.113.9");
+	m.v.l4_proto = 6;
+	m.v.dport = 80;
+	m.v.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+	m.v.tcp_flags_value = XW_TCP_SYN;
+	m.v.action = XW_VERDICT_RATE_LIMIT;
+	m.v.rate_pps = 500;
+	round_trip(fx, &m);
+
+	m.v.src = pfx("::/0");
+	m.v.dst = pfx("2001:db8:9::9");
+	m.v.dport = 0;
+	m.v.action = XW_VERDICT_DROP;
+	m.v.rate_pps = 0;
+	round_trip(fx, &m);
+
+	/* Every bit in mask and value: the widest the wire carries. */
+	m.v.tcp_flags_mask = m.v.tcp_flags_value = 0xff;
+	round_trip(fx, &m);
+}
+
+/* A Verdict from a producer that predates the TCP flags (no fields 17, 18
+ * on the wire) opens with mask 0: any flags, as it meant. */
+static void test_tcp_flags_absent_means_any(void **state)
+{
+	const struct fixture *fx = *state;
+	struct xw_verdict_msg m = verdict_msg(fx->now), got;
+	char why[256];
+	size_t len;
+	uint8_t *buf;
+
+	m.v.l4_proto = 6;
+	buf = seal(fx, &m, TOPIC, &len);
+	assert_refusal(open_as(fx, buf, len, "r1", TOPIC, &got, why, sizeof(why)),
+		       XW_REFUSE_NONE, why);
+	assert_int_equal(got.v.tcp_flags_mask, 0);
+	assert_int_equal(got.v.tcp_flags_value, 0);
+	free(buf);
 }
 
 static void test_round_trip_withdraw(void **state)
@@ -1173,6 +1219,22 @@ static void pb_dport_65535(struct pb_verdict *p)
 	p->v.dport = 65535;
 }
 static void pb_proto_256(struct pb_verdict *p) { p->v.l4_proto = 256; }
+static void pb_syn(struct pb_verdict *p)
+{
+	p->v.l4_proto = 6;
+	p->v.tcp_flags_mask = 0x12;
+	p->v.tcp_flags_value = 0x02;
+}
+static void pb_flags_mask_256(struct pb_verdict *p)
+{
+	pb_syn(p);
+	p->v.tcp_flags_mask = 0x112;
+}
+static void pb_flags_value_huge(struct pb_verdict *p)
+{
+	pb_syn(p);
+	p->v.tcp_flags_value = 0xffffff02;
+}
 static void pb_action_3(struct pb_verdict *p)
 {
 	p->v.action = (Xdpwatch__V1__VerdictAction)3;
@@ -1262,6 +1324,10 @@ static const struct pb_case {
 	{ "destination port 2^32-1", pb_dport_huge, XW_REFUSE_BAD_MATCH },
 	{ "destination port 65535", pb_dport_65535, XW_REFUSE_NONE },
 	{ "protocol 256", pb_proto_256, XW_REFUSE_BAD_MATCH },
+	{ "tcp flags syn", pb_syn, XW_REFUSE_NONE },
+	{ "tcp flags mask 0x112", pb_flags_mask_256, XW_REFUSE_BAD_MATCH },
+	{ "tcp flags value 0xffffff02", pb_flags_value_huge,
+	  XW_REFUSE_BAD_MATCH },
 	{ "action 3", pb_action_3, XW_REFUSE_MALFORMED },
 	{ "action -1", pb_action_neg, XW_REFUSE_MALFORMED },
 	{ "32 hosts", pb_hosts_32, XW_REFUSE_NONE },
@@ -1421,6 +1487,38 @@ static void ck_port_udp(struct xw_verdict_msg *m, uint64_t now)
 	m->v.l4_proto = 17;
 	m->v.sport = 53;
 }
+static void ck_syn(struct xw_verdict_msg *m, uint64_t now)
+{
+	m->v.l4_proto = 6;
+	m->v.tcp_flags_mask = XW_TCP_SYN | XW_TCP_ACK;
+	m->v.tcp_flags_value = XW_TCP_SYN;
+}
+static void ck_flags_no_proto(struct xw_verdict_msg *m, uint64_t now)
+{
+	ck_syn(m, now);
+	m->v.l4_proto = 0;
+}
+static void ck_flags_udp(struct xw_verdict_msg *m, uint64_t now)
+{
+	ck_syn(m, now);
+	m->v.l4_proto = 17;
+}
+static void ck_flags_value_outside(struct xw_verdict_msg *m, uint64_t now)
+{
+	ck_syn(m, now);
+	m->v.tcp_flags_value = XW_TCP_SYN | XW_TCP_RST; /* RST not in mask */
+}
+static void ck_flags_value_no_mask(struct xw_verdict_msg *m, uint64_t now)
+{
+	ck_syn(m, now);
+	m->v.tcp_flags_mask = 0;
+}
+static void ck_flags_all_tcp(struct xw_verdict_msg *m, uint64_t now)
+{
+	/* 0.0.0.0/0 SYNs: a protocol is named, so not "everything". */
+	ck_syn(m, now);
+	m->v.src = pfx("0.0.0.0/0");
+}
 MSG_EDIT(rate0, m->v.action = XW_VERDICT_RATE_LIMIT)
 static void ck_rate1(struct xw_verdict_msg *m, uint64_t now)
 {
@@ -1467,6 +1565,16 @@ static const struct check_case {
 	{ "a port without protocol", ck_port_no_proto, XW_REFUSE_BAD_MATCH, "tcp or udp" },
 	{ "a port with icmp", ck_port_icmp, XW_REFUSE_BAD_MATCH, "tcp or udp" },
 	{ "a port with udp", ck_port_udp, XW_REFUSE_NONE, NULL },
+	{ "tcp flags syn", ck_syn, XW_REFUSE_NONE, NULL },
+	{ "tcp flags without protocol", ck_flags_no_proto, XW_REFUSE_BAD_MATCH,
+	  "TCP flags need protocol tcp" },
+	{ "tcp flags with udp", ck_flags_udp, XW_REFUSE_BAD_MATCH,
+	  "TCP flags need protocol tcp" },
+	{ "tcp flag value outside its mask", ck_flags_value_outside,
+	  XW_REFUSE_BAD_MATCH, "outside its mask" },
+	{ "tcp flag value with mask 0", ck_flags_value_no_mask,
+	  XW_REFUSE_BAD_MATCH, "outside its mask" },
+	{ "SYNs from 0.0.0.0/0", ck_flags_all_tcp, XW_REFUSE_NONE, NULL },
 	{ "rate limit of 0 pps", ck_rate0, XW_REFUSE_BAD_MATCH, "0 packets/s" },
 	{ "rate limit of 1 pps", ck_rate1, XW_REFUSE_NONE, NULL },
 	{ "no targets", ck_no_targets, XW_REFUSE_BAD_MATCH, "targets no host" },
@@ -1902,6 +2010,7 @@ int main(void)
 		cmocka_unit_test(test_keyring_load),
 		cmocka_unit_test(test_round_trip_verdicts),
 		cmocka_unit_test(test_round_trip_withdraw),
+		cmocka_unit_test(test_tcp_flags_absent_means_any),
 		cmocka_unit_test(test_refuse_malformed_bytes),
 		cmocka_unit_test(test_refuse_schema),
 		cmocka_unit_test(test_refuse_unknown_key),
