@@ -630,14 +630,18 @@ static void rule_match(const struct xw_rule_view *v, char *buf, size_t len)
 static void rule_l4(const struct xw_rule *r, char *buf, size_t len)
 {
 	const char *proto = xw_ipproto_name(r->l4_proto);
+	char flags[XW_TCP_FLAGS_STRLEN] = "";
 
 	if (!r->l4_proto) {
 		snprintf(buf, len, "any");
 		return;
 	}
-	snprintf(buf, len, "%s%s%.0u%s%.0u", proto ? proto : "?",
+	if (r->tcp_flags_mask)
+		xw_tcp_flags_format(r->tcp_flags_mask, r->tcp_flags_value, flags,
+				    sizeof(flags));
+	snprintf(buf, len, "%s%s%.0u%s%.0u%s%s", proto ? proto : "?",
 		 r->sport ? " sport " : "", r->sport, r->dport ? " dport " : "",
-		 r->dport);
+		 r->dport, *flags ? " flags " : "", flags);
 }
 
 static void rule_action(const struct xw_rule *r, char *buf, size_t len)
@@ -779,7 +783,7 @@ int xw_top_render(const struct xw_top *t, struct xw_lines *o)
 		xw_lines__addf(o, "  no rules");
 	for (size_t i = 0; i < t->nrules; i++) {
 		const struct xw_top_rule *r = &t->rules[i];
-		char match[2 * XW_PREFIX_STRLEN + 8], l4[48], act[32], ttl[24];
+		char match[2 * XW_PREFIX_STRLEN + 8], l4[128], act[32], ttl[24];
 
 		rule_match(&r->v, match, sizeof(match));
 		rule_l4(&r->v.rule, l4, sizeof(l4));
@@ -971,13 +975,17 @@ void xw_top_json(const struct xw_top *t, FILE *f)
 	for (size_t i = 0; i < t->nrules; i++) {
 		const struct xw_top_rule *r = &t->rules[i];
 		char src[XW_PREFIX_STRLEN] = "", dst[XW_PREFIX_STRLEN] = "",
-		     act[32];
+		     act[32], flags[XW_TCP_FLAGS_STRLEN] = "";
 
 		if (r->v.src.family)
 			xw_prefix_format(&r->v.src, src, sizeof(src));
 		if (r->v.dst.family)
 			xw_prefix_format(&r->v.dst, dst, sizeof(dst));
 		rule_action(&r->v.rule, act, sizeof(act));
+		if (r->v.rule.tcp_flags_mask)
+			xw_tcp_flags_format(r->v.rule.tcp_flags_mask,
+					    r->v.rule.tcp_flags_value, flags,
+					    sizeof(flags));
 		fprintf(f, "%s{", i ? "," : "");
 		json_str(f, "interface", r->iface, false);
 		fprintf(f, ",\"rule_id\":%u,\"origin\":\"%s\"", r->v.rule.rule_id,
@@ -985,10 +993,10 @@ void xw_top_json(const struct xw_top *t, FILE *f)
 		json_str(f, "verdict", r->name, true);
 		json_str(f, "src", src, true);
 		json_str(f, "dst", dst, true);
-		fprintf(f, ",\"action\":\"%s\",\"rate_pps\":%u,\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"hit_packets\":%llu,\"hit_bytes\":%llu,\"hits_pps\":",
+		fprintf(f, ",\"action\":\"%s\",\"rate_pps\":%u,\"l4_proto\":%u,\"sport\":%u,\"dport\":%u,\"tcp_flags\":\"%s\",\"hit_packets\":%llu,\"hit_bytes\":%llu,\"hits_pps\":",
 			r->v.rule.action == XW_RULE_RATE_LIMIT ? "rate-limit" : act,
 			r->v.rule.rate_pps, r->v.rule.l4_proto, r->v.rule.sport,
-			r->v.rule.dport, (unsigned long long)r->v.hits.packets,
+			r->v.rule.dport, flags, (unsigned long long)r->v.hits.packets,
 			(unsigned long long)r->v.hits.bytes);
 		if (r->have_rate)
 			fprintf(f, "%.3f", r->hits_pps);

@@ -420,6 +420,7 @@ static void test_render_text(void **state)
 	assert_contains(s, "1000    1.00k   10m00s");
 	assert_contains(s, "no Kafka: heavy hitters off");
 	assert_contains(s, "no Kafka: attacks off");
+	assert_contains(s, "any                drop");
 	assert_not_contains(s, "syn_flood");
 	free(s);
 	xw_lines__free(&l);
@@ -460,6 +461,45 @@ static void test_render_text(void **state)
 	xw_top__free(&t);
 }
 
+static void test_render_rule_qualifiers(void **state)
+{
+	struct xw_top t = { .interval_ns = S };
+	struct xw_lines l = { 0 };
+	struct xw_top_rule *r;
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	xw_top_rules__begin(&t);
+	add_rule(&t, "eth0", 7, 5);
+	r = &t.rules[0];
+	r->v.rule.l4_proto = 6;
+	r->v.rule.dport = 80;
+	r->v.rule.tcp_flags_mask = 0x12; /* SYN and ACK looked at */
+	r->v.rule.tcp_flags_value = 0x02; /* SYN without ACK */
+	r->v.rule.action = XW_RULE_RATE_LIMIT;
+	r->v.rule.rate_pps = 1000;
+	r->v.rule.origin = XW_ORIGIN_VERDICT;
+	snprintf(r->name, sizeof(r->name), "xwd-syn_flood-abc");
+	xw_top_rules__update(&t, S);
+	xw_top_render(&t, &l);
+	s = join(&l);
+	assert_contains(s, "verdict 198.51.100.7/32");
+	assert_contains(s, "tcp dport 80 flags ");
+	assert_contains(s, "rate 1000/s");
+	assert_contains(s, "xwd-syn_flood-abc");
+	free(s);
+	xw_lines__free(&l);
+	f = open_memstream(&s, &n);
+	xw_top_json(&t, f);
+	fclose(f);
+	assert_contains(s, "\"origin\":\"verdict\",\"verdict\":\"xwd-syn_flood-abc\"");
+	assert_contains(s, "\"action\":\"rate-limit\",\"rate_pps\":1000,\"l4_proto\":6,\"sport\":0,\"dport\":80,\"tcp_flags\":\"");
+	assert_contains(s, "\"hits_pps\":null");
+	free(s);
+	xw_top__free(&t);
+}
+
 static void test_render_json(void **state)
 {
 	struct xw_top_iface ifs[2];
@@ -477,7 +517,7 @@ static void test_render_json(void **state)
 	assert_contains(s, "{\"name\":\"eth0\",\"sample_rate\":100,\"rates_valid\":true,\"seconds\":1.000000,\"pps\":1000.000,\"bps\":432000.000,\"traffic\":[{\"family\":\"ipv4\",\"l4\":\"tcp\",\"action\":\"pass\",\"pps\":1000.000,\"bps\":432000.000,\"packets\":1000,\"bytes\":54000}]}");
 	assert_contains(s, "\"total\":{\"rates_valid\":true,\"pps\":2000.000,\"bps\":1216000.000");
 	assert_contains(s, "\"rule_id\":1,\"origin\":\"local\",\"verdict\":\"\",\"src\":\"198.51.100.1/32\"");
-	assert_contains(s, "\"hit_packets\":1000,\"hit_bytes\":0,\"hits_pps\":1000.000,\"ttl_left_s\":600");
+	assert_contains(s, "\"dport\":0,\"tcp_flags\":\"\",\"hit_packets\":1000,\"hit_bytes\":0,\"hits_pps\":1000.000,\"ttl_left_s\":600");
 	assert_contains(s, "\"kafka\":null,\"heavy_hitters\":null,\"attacks\":null}\n");
 	free(s);
 
@@ -505,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_render_rule_qualifiers),
 		cmocka_unit_test(test_render_json),
 	};
 
