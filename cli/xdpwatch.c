@@ -11,6 +11,7 @@
  *   xdpwatch stats [--json]
  *   xdpwatch sample N
  *   xdpwatch unpin IFACE
+ *   xdpwatch top [--interval S] [--once] [--json] [--kafka BOOTSTRAP] ...
  *
  * Every command works on all interfaces under the pin root unless -i names
  * some. Exit status: 0 done, 1 failed, 2 bad usage.
@@ -32,6 +33,7 @@
 #include "pinned.h"
 #include "rules.h"
 #include "tail.h"
+#include "top.h"
 #include "verdict_cmd.h"
 #include "textparse.h"
 
@@ -60,6 +62,11 @@ struct cli {
 	bool from_beginning;
 	uint64_t max;
 	int idle_timeout_ms;
+	/* top */
+	uint64_t interval_ms;
+	bool once;
+	uint64_t top_n, width;
+	const char *kafka_top, *features_topic, *alerts_topic, *host;
 };
 
 static void usage(FILE *out)
@@ -104,6 +111,22 @@ static void usage(FILE *out)
 		"                        JSON lines, one per message\n"
 		"                        (default topic xdpwatch.features.v1, broker\n"
 		"                        $XW_KAFKA_BOOTSTRAP or 127.0.0.1:19092)\n"
+		"  top [--interval S] [--once] [--json] [--top N] [--width N]\n"
+		"      [--kafka BOOTSTRAP [--host ID] [--features-topic T] [--alerts-topic T]]\n"
+		"                        a live view redrawn every S seconds (default 1; q or\n"
+		"                        Ctrl-C quits): packets/s and bits/s by family, L4\n"
+		"                        and action per interface and in total, exact (the\n"
+		"                        kernel's counters); every rule with its hits, hits/s,\n"
+		"                        time left, origin and action. With --kafka: the top\n"
+		"                        N (default 10) sources and destinations by packets/s,\n"
+		"                        estimated from the sampled records on\n"
+		"                        xdpwatch.features.v1 (each counts for its sample\n"
+		"                        rate; a window is shown 1 s after it ends; all hosts,\n"
+		"                        or --host ID's), and the attacks the detector reports\n"
+		"                        on xdpwatch.alerts.v1 (class, victim, rate, age,\n"
+		"                        verdicts). --once: one frame after one interval, for\n"
+		"                        scripts (--json: one JSON object); --width N cuts\n"
+		"                        lines to N columns (default: the terminal's)\n"
 		"\n"
 		"Options:\n"
 		"  -i, --interface IF    only IF (repeat for more)\n"
@@ -639,6 +662,31 @@ static int dispatch(struct cli *c, int npos, char **pos)
 
 		return xw_tail(&to) ? -EIO : 0;
 	}
+	if (!strcmp(cmd, "top")) {
+		struct xw_top_opts to = {
+			.pin_root = c->pin_root,
+			.ifaces = c->ifaces,
+			.nifaces = c->nifaces,
+			.interval_ms = c->interval_ms ? c->interval_ms : 1000,
+			.once = c->once,
+			.json = c->json,
+			.top_n = c->top_n ? (size_t)c->top_n : 10,
+			.width = (unsigned int)c->width,
+			.kafka = c->kafka_top,
+			.props = &c->kafka,
+			.features_topic = c->features_topic ? c->features_topic :
+							      XW_TOP_FEATURES_TOPIC,
+			.alerts_topic = c->alerts_topic ? c->alerts_topic :
+							  XW_TOP_ALERTS_TOPIC,
+			.host = c->host,
+		};
+
+		if (*sub) {
+			pr_err("top takes no argument ('%s'); see --help", sub);
+			return -EINVAL;
+		}
+		return xw_top(&to) ? -EIO : 0;
+	}
 	if (!strcmp(cmd, "unpin")) {
 		if (!*sub) {
 			pr_err("unpin needs an interface name");
@@ -656,7 +704,9 @@ int main(int argc, char **argv)
 	       OPT_PROTO, OPT_SPORT, OPT_DPORT, OPT_TOPIC, OPT_FROM_BEGINNING,
 	       OPT_MAX, OPT_IDLE, OPT_BOOTSTRAP, OPT_SET, OPT_KEY, OPT_KEY_DIR,
 	       OPT_KEY_ID, OPT_RULE_ID, OPT_DST, OPT_RATE, OPT_HOSTS, OPT_GROUPS,
-	       OPT_REASON, OPT_ISSUER, OPT_TRUSTED, OPT_TCP_FLAGS };
+	       OPT_REASON, OPT_ISSUER, OPT_TRUSTED, OPT_TCP_FLAGS, OPT_INTERVAL,
+	       OPT_ONCE, OPT_TOP, OPT_WIDTH, OPT_KAFKA, OPT_FEATURES_TOPIC,
+	       OPT_ALERTS_TOPIC, OPT_HOST };
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
@@ -685,6 +735,14 @@ int main(int argc, char **argv)
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "issuer", required_argument, NULL, OPT_ISSUER },
 		{ "trusted-keys", required_argument, NULL, OPT_TRUSTED },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "width", required_argument, NULL, OPT_WIDTH },
+		{ "kafka", required_argument, NULL, OPT_KAFKA },
+		{ "features-topic", required_argument, NULL, OPT_FEATURES_TOPIC },
+		{ "alerts-topic", required_argument, NULL, OPT_ALERTS_TOPIC },
+		{ "host", required_argument, NULL, OPT_HOST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -803,6 +861,39 @@ int main(int argc, char **argv)
 			snprintf(c.kafka.value[c.kafka.count++], XW_CFG_STR_MAX, "%s",
 				 strchr(optarg, '=') + 1);
 			break;
+		case OPT_INTERVAL: {
+			char *end;
+			double sec = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(sec >= 0.1 && sec <= 3600)) {
+				pr_err("--interval: '%s' is not a number of seconds from 0.1 to 3600",
+				       optarg);
+				return 2;
+			}
+			c.interval_ms = (uint64_t)(sec * 1000 + 0.5);
+			break;
+		}
+		case OPT_ONCE: c.once = true; break;
+		case OPT_TOP:
+		case OPT_WIDTH:
+			if (xw_uint_parse(optarg, opt == OPT_TOP ? 1 : 20,
+					  opt == OPT_TOP ? 64 : 1000, &v, err,
+					  sizeof(err))) {
+				pr_err("--%s: %s", opt == OPT_TOP ? "top" : "width", err);
+				return 2;
+			}
+			if (opt == OPT_TOP)
+				c.top_n = v;
+			else
+				c.width = v;
+			break;
+		case OPT_KAFKA:
+			c.kafka_top = optarg;
+			bootstrap = optarg;
+			break;
+		case OPT_FEATURES_TOPIC: c.features_topic = optarg; break;
+		case OPT_ALERTS_TOPIC: c.alerts_topic = optarg; break;
+		case OPT_HOST: c.host = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -522,6 +522,70 @@ out:
 	return ret;
 }
 
+int xw_consumer__new_since(struct xw_consumer **out,
+			   const struct xw_cfg_kv *props, const char *topic,
+			   int64_t since_unix_ms, int timeout_ms, char *err,
+			   size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = NULL;
+	struct xw_consumer *c;
+	rd_kafka_resp_err_t e;
+	int ret, n;
+
+	ret = xw_consumer__new(&c, props, topic, false, err, errlen);
+	if (ret)
+		return ret;
+	rd_kafka_unsubscribe(c->rk);
+	rkt = rd_kafka_topic_new(c->rk, topic, NULL);
+	e = rkt ? rd_kafka_metadata(c->rk, 0, rkt, &md, timeout_ms) :
+		  rd_kafka_last_error();
+	if (!e && (md->topic_cnt != 1 || md->topics[0].err))
+		e = md->topic_cnt ? md->topics[0].err :
+				    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+	if (e) {
+		snprintf(err, errlen, "topic %s: %s", topic, rd_kafka_err2str(e));
+		ret = e == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : -ENOENT;
+		goto out;
+	}
+	n = md->topics[0].partition_cnt;
+	parts = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+	for (int i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
+			since_unix_ms;
+	/* Each offset becomes the first at or after the time; -1 (no such
+	 * message yet) is RD_KAFKA_OFFSET_END: from what arrives next. */
+	e = rd_kafka_offsets_for_times(c->rk, parts, timeout_ms);
+	if (e) {
+		snprintf(err, errlen, "topic %s: offsets for a time: %s", topic,
+			 rd_kafka_err2str(e));
+		ret = e == RD_KAFKA_RESP_ERR__TIMED_OUT ? -ETIMEDOUT : -EIO;
+		goto out;
+	}
+	for (int i = 0; i < parts->cnt; i++)
+		if (parts->elems[i].err || parts->elems[i].offset < 0)
+			parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+	e = rd_kafka_assign(c->rk, parts);
+	if (e) {
+		snprintf(err, errlen, "cannot assign %s: %s", topic,
+			 rd_kafka_err2str(e));
+		ret = -EIO;
+	}
+out:
+	if (parts)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (rkt)
+		rd_kafka_topic_destroy(rkt);
+	if (ret)
+		xw_consumer__destroy(c);
+	else
+		*out = c;
+	return ret;
+}
+
 /* Tell the owner what moved, then take or give up the partitions. */
 static void on_group_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 			       rd_kafka_topic_partition_list_t *parts,

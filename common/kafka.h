@@ -104,6 +104,17 @@ int xw_consumer__new_all(struct xw_consumer **c, const struct xw_cfg_kv *props,
 			 size_t errlen);
 bool xw_consumer__caught_up(const struct xw_consumer *c);
 /*
+ * A reader of every partition of a topic, no group, from the first message
+ * stamped at or after since_unix_ms (the broker's message timestamps;
+ * the end of a partition that has none yet): what a live view needs to
+ * see the last few seconds without reading the whole log, and without
+ * waiting for a group to form.
+ */
+int xw_consumer__new_since(struct xw_consumer **c,
+			   const struct xw_cfg_kv *props, const char *topic,
+			   int64_t since_unix_ms, int timeout_ms, char *err,
+			   size_t errlen);
+/*
  * A member of a consumer group (the detector): Kafka spreads the topic's
  * partitions over the group's members and moves them when one joins or
  * leaves. fn (may be NULL) hears of it from inside xw_consumer__next: with

@@ -130,11 +130,13 @@ class Collector:
                      "--set", "poll_timeout_ms=20"] + list(extra)
         self.proc = None
 
-    def start(self, expect="watching "):
+    def start(self, expect="watching ", timeout=20):
+        """timeout: each interface's program is loaded and verified on
+        its own, so a collector of several on a busy machine needs more."""
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log)
         self.lab.procs.append(self.proc)
-        deadline = time.time() + 20
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if expect in self.log_text():
                 return self
