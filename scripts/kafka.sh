@@ -11,11 +11,14 @@ usage: kafka.sh COMMAND [ARGS]
 
   fetch        download Kafka and its runtime jars with Maven into the cache
                (once; later calls only check the cache)
-  start        fetch if needed, format storage if new, start the broker in
+  start [--secure]
+               fetch if needed, format storage if new, start the broker in
                the background, wait until it answers, create the xdpwatch
                topics; print the bootstrap address. Reuses a healthy broker
                that this script started earlier. Data are kept across
-               stop/start.
+               stop/start. --secure (or XW_KAFKA_SECURE=1): the secured
+               mode below; a data directory keeps the mode it was first
+               started in (reset to change it).
   stop         SIGTERM, wait (XW_KAFKA_STOP_TIMEOUT s), then SIGKILL
   restart      stop, then start (same data)
   kill         SIGKILL the broker (crash; the next start recovers its logs)
@@ -25,6 +28,11 @@ usage: kafka.sh COMMAND [ARGS]
                broker process is running and its port accepts connections
   topics       list topics with partition counts and cleanup.policy
   bootstrap    print the bootstrap address (host:port)
+  credentials USER [librdkafka|java]
+               secured mode: USER's client properties, librdkafka's names
+               (for a kafka { } group or --set kafka.K=V) or the Java
+               clients' (for a tool's --command-config)
+  acls         secured mode: list the broker's ACLs
   reset        stop and wipe the data directory
   tool NAME [ARGS]
                run one of the broker's own tools from the jars, with the
@@ -40,6 +48,45 @@ Topics created by start: xdpwatch.features.v1 (6 partitions),
 xdpwatch.verdicts.v1 (1, cleanup.policy=compact), xdpwatch.alerts.v1 (3),
 xdpwatch.rulestats.v1 (3).
 
+Default mode: one PLAINTEXT listener on 127.0.0.1, no authentication, no
+authorizer; anyone who reaches the port may do anything.
+
+Secured mode (start --secure, or XW_KAFKA_SECURE=1 on a new data dir):
+  - a CA and a broker certificate (CN=xdpwatch-broker, SAN 127.0.0.1 and
+    localhost) made with openssl for this data directory, keys in
+    DATA/tls (mode 0600); clients verify the broker with DATA/tls/ca.crt
+  - the client port is a SASL_SSL listener: SCRAM-SHA-512, and PLAIN
+    (inside TLS only) for librdkafka before 2.6.1, whose SCRAM Kafka 4
+    refuses (Debian 12 ships 2.0.2; `credentials` picks for you); the
+    controller port is SSL with client certificates required (only the
+    broker's own certificate from that CA gets in)
+  - users admin (super user), collector, detector, soc and reader, each
+    with a random password in DATA/secrets/USER.password (0600), made at
+    the first start; SCRAM credentials set at every start
+  - StandardAuthorizer, allow.everyone.if.no.acl.found=false, and exactly
+    these ACLs (any other ACL is deleted at start; all ALLOW, any host):
+      collector  WRITE xdpwatch.features.v1, xdpwatch.rulestats.v1
+                 READ  xdpwatch.verdicts.v1
+                 DESCRIBE groups prefixed xdpwatch-reader- (librdkafka
+                       wants a group.id even to assign, and looks up its
+                       coordinator; the collector never joins or commits)
+      detector   READ  xdpwatch.features.v1, groups prefixed
+                       xdpwatch-detector
+                 WRITE xdpwatch.verdicts.v1, xdpwatch.alerts.v1
+      soc        WRITE xdpwatch.verdicts.v1
+                 READ  xdpwatch.verdicts.v1 and groups prefixed
+                       xdpwatch-reader- (`xdpwatch verdict list`)
+      reader     READ  xdpwatch.features.v1, xdpwatch.alerts.v1,
+                       xdpwatch.rulestats.v1 and groups prefixed
+                       xdpwatch-reader- (`xdpwatch tail`)
+    WRITE and READ imply DESCRIBE of the topic, and WRITE the idempotent
+    producer's IDEMPOTENT_WRITE.
+  Clients: `kafka.sh credentials collector` prints what goes into the
+  collector's kafka { } group (security.protocol = SASL_SSL,
+  sasl.mechanisms = SCRAM-SHA-512 or PLAIN, sasl.username, sasl.password,
+  ssl.ca.location). Tools: kafka.sh tool topics --bootstrap-server
+  "$(kafka.sh bootstrap)" --command-config <(kafka.sh credentials admin java) --list
+
 Environment:
   XW_KAFKA_VERSION       Kafka version (default: 4.4.0, falling back to
                          4.1.0 then 4.0.0 if Maven cannot resolve it)
@@ -50,6 +97,9 @@ Environment:
   XW_KAFKA_HEAP          maximum heap (default 512m)
   XW_KAFKA_START_TIMEOUT seconds to wait for the broker (default 60)
   XW_KAFKA_STOP_TIMEOUT  seconds between SIGTERM and SIGKILL (default 30)
+  XW_KAFKA_SECURE        1: start in the secured mode; 0: refuse a secured
+                         data dir (unset: the mode the data dir has,
+                         plaintext for a new one)
 EOF
 }
 
@@ -75,6 +125,10 @@ host=127.0.0.1
 bootstrap="$host:$port"
 pidfile="$data/kafka.pid"
 conf="$data/server.properties"
+tls="$data/tls"
+secrets="$data/secrets"
+users=(admin collector detector soc reader)
+secure_req=${XW_KAFKA_SECURE:-}
 topics=(
 	"xdpwatch.features.v1:6"
 	"xdpwatch.verdicts.v1:1:cleanup.policy=compact"
@@ -297,18 +351,203 @@ log_tail() {
 	fi
 }
 
+# The mode a data directory was formatted in: "secure" or "plaintext"
+# (data formatted before the secured mode existed has no marker).
+data_mode() {
+	if [ -f "$data/mode" ]; then
+		cat "$data/mode"
+	elif [ -f "$data/kraft/meta.properties" ]; then
+		echo plaintext
+	fi
+}
+
+# Sets $secure (0/1) for start: the request, checked against the data dir.
+resolve_mode() {
+	local have
+	have=$(data_mode)
+	case $secure_req in
+	1 | 0) ;;
+	"") if [ "$have" = secure ]; then secure_req=1; else secure_req=0; fi ;;
+	*) die "XW_KAFKA_SECURE must be 0 or 1, not '$secure_req'" ;;
+	esac
+	secure=$secure_req
+	local want=plaintext
+	[ "$secure" = 1 ] && want=secure
+	if [ -n "$have" ] && [ "$have" != "$want" ]; then
+		die "$data was formatted in $have mode, not $want; use another XW_KAFKA_DATA or run: $0 reset"
+	fi
+}
+
+is_secure() { [ "$(data_mode)" = secure ]; }
+
+# A CA and a broker certificate signed by it, once per data directory.
+# Private keys stay in $tls, 0600; the broker reads PEM files directly.
+make_tls() {
+	[ -s "$tls/broker.pem" ] && [ -s "$tls/ca.crt" ] && return 0
+	command -v openssl >/dev/null || die "openssl not found (secured mode makes its certificates with it)"
+	(
+		umask 077
+		rm -rf "$tls.tmp"
+		mkdir -p "$tls.tmp"
+		cd "$tls.tmp"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 825 \
+			-subj "/CN=xdpwatch kafka.sh CA $(date -u +%FT%TZ)" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+		openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=xdpwatch-broker"
+		printf '%s\n' "subjectAltName=IP:$host,DNS:localhost" "extendedKeyUsage=serverAuth,clientAuth" \
+			"keyUsage=critical,digitalSignature,keyEncipherment" "basicConstraints=CA:FALSE" >broker.ext
+		openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
+			-extfile broker.ext -out broker.crt
+		# Kafka's PEM key store: a PKCS#8 key, then the certificate chain.
+		cat broker.key broker.crt ca.crt >broker.pem
+		rm -f broker.csr broker.ext ca.srl
+		chmod 0600 ca.key broker.key broker.pem
+		chmod 0644 ca.crt broker.crt
+	) >"$data/tls.log" 2>&1 || {
+		cat "$data/tls.log" >&2
+		die "could not make the certificates"
+	}
+	rm -rf "$tls"
+	mv "$tls.tmp" "$tls"
+	chmod 0700 "$tls"
+}
+
+# A random password per user, once per data directory.
+make_secrets() {
+	local u
+	(umask 077 && mkdir -p "$secrets")
+	chmod 0700 "$secrets"
+	for u in "${users[@]}"; do
+		if [ ! -s "$secrets/$u.password" ]; then
+			(umask 077 && openssl rand -hex 24 >"$secrets/$u.password.tmp")
+			mv "$secrets/$u.password.tmp" "$secrets/$u.password"
+		fi
+	done
+	(umask 077 && client_props admin java >"$secrets/admin.properties")
+}
+
+password_of() { # USER
+	[ -s "$secrets/$1.password" ] || die "no user '$1' (users: ${users[*]})"
+	head -n 1 "$secrets/$1.password"
+}
+
+client_props() { # USER librdkafka|java
+	local pw
+	pw=$(password_of "$1")
+	case ${2:-librdkafka} in
+	librdkafka)
+		printf '%s\n' "security.protocol=SASL_SSL" "sasl.mechanisms=$(rdkafka_mechanism)" \
+			"sasl.username=$1" "sasl.password=$pw" "ssl.ca.location=$tls/ca.crt"
+		;;
+	java)
+		printf '%s\n' "security.protocol=SASL_SSL" "sasl.mechanism=SCRAM-SHA-512" \
+			"sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$1\" password=\"$pw\";" \
+			"ssl.truststore.type=PEM" "ssl.truststore.location=$tls/ca.crt"
+		;;
+	*) die "credentials: librdkafka or java, not '$2'" ;;
+	esac
+}
+
+# PlainLoginModule's user_NAME="PASSWORD" list (and the broker's own login).
+plain_users() {
+	local u out
+	out="username=\"admin\" password=\"$(password_of admin)\""
+	for u in "${users[@]}"; do
+		out+=" user_$u=\"$(password_of "$u")\""
+	done
+	echo "$out"
+}
+
+# The SASL mechanism for librdkafka clients: SCRAM-SHA-512 from librdkafka
+# 2.6.1 on, PLAIN (inside TLS) before; XW_KAFKA_SASL_MECHANISM overrides.
+rdkafka_mechanism() {
+	local v
+	if [ -n "${XW_KAFKA_SASL_MECHANISM:-}" ]; then
+		echo "$XW_KAFKA_SASL_MECHANISM"
+		return
+	fi
+	v=$(pkg-config --modversion rdkafka 2>/dev/null || dpkg-query -W -f '${Version}' librdkafka1 2>/dev/null || true)
+	v=${v%%-*}
+	if [ -n "$v" ] && [ "$(printf '%s\n' "$v" 2.6.1 | sort -V | head -n 1)" = 2.6.1 ]; then
+		echo SCRAM-SHA-512
+	else
+		echo PLAIN
+	fi
+}
+
+# The ACL table of the secured mode (see --help), as KafkaAdmin items.
+acl_items() {
+	local f=xdpwatch.features.v1 v=xdpwatch.verdicts.v1 a=xdpwatch.alerts.v1 r=xdpwatch.rulestats.v1
+	local t
+	for t in \
+		"collector|WRITE|TOPIC|LITERAL|$f" \
+		"collector|WRITE|TOPIC|LITERAL|$r" \
+		"collector|READ|TOPIC|LITERAL|$v" \
+		"collector|DESCRIBE|GROUP|PREFIXED|xdpwatch-reader-" \
+		"detector|READ|TOPIC|LITERAL|$f" \
+		"detector|READ|GROUP|PREFIXED|xdpwatch-detector" \
+		"detector|WRITE|TOPIC|LITERAL|$v" \
+		"detector|WRITE|TOPIC|LITERAL|$a" \
+		"soc|WRITE|TOPIC|LITERAL|$v" \
+		"soc|READ|TOPIC|LITERAL|$v" \
+		"soc|READ|GROUP|PREFIXED|xdpwatch-reader-" \
+		"reader|READ|TOPIC|LITERAL|$f" \
+		"reader|READ|TOPIC|LITERAL|$a" \
+		"reader|READ|TOPIC|LITERAL|$r" \
+		"reader|READ|GROUP|PREFIXED|xdpwatch-reader-"; do
+		echo "acl:User:$t"
+	done
+}
+
+# KafkaAdmin's --config for this data dir's mode.
+admin_config() {
+	if is_secure; then
+		printf '%s\n' --config "$secrets/admin.properties"
+	fi
+}
+
 write_config() {
+	local listeners
 	mkdir -p "$data/kraft"
+	if [ "$secure" = 1 ]; then
+		listeners="listeners=SASL_SSL://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=SASL_SSL://$host:$port
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_SSL
+# Clients: SCRAM-SHA-512 over TLS. The broker's own connections to itself
+# use the admin user; its connections to the controller use its
+# certificate (SCRAM cannot serve the controller listener: the
+# credentials live in the metadata the controller serves).
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$(password_of admin)\";
+# PLAIN, only ever inside TLS, for librdkafka before 2.6.1 (Debian 12 has
+# 2.0.2): its SCRAM client repeats the client nonce in its final message,
+# which Kafka 4 refuses (librdkafka PR 4895). Same users, same passwords.
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required $(plain_users);
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.crt
+listener.name.controller.ssl.client.auth=required
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:CN=xdpwatch-broker"
+	else
+		listeners="listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=PLAINTEXT://$host:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT"
+	fi
+	(umask 077 && : >"$conf.tmp")
 	cat >"$conf.tmp" <<EOF
 # xdpwatch port=$port cport=$cport (written by scripts/kafka.sh; rewritten on every start)
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$host:$cport
-listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
-advertised.listeners=PLAINTEXT://$host:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+$listeners
 log.dirs=$data/kraft
 num.partitions=1
 default.replication.factor=1
@@ -372,8 +611,15 @@ lock() {
 }
 
 ensure_topics() { # PID
-	local rc=0
-	admin ensure "$bootstrap" "$start_timeout" "$1" "${topics[@]}" >&2 || rc=$?
+	local rc=0 extra=() cfg=() u
+	if is_secure; then
+		cfg=(--config "$secrets/admin.properties")
+		for u in "${users[@]}"; do
+			[ "$u" = admin ] || extra+=("scram:$u=$secrets/$u.password")
+		done
+		mapfile -t -O "${#extra[@]}" extra < <(acl_items)
+	fi
+	admin "${cfg[@]}" ensure "$bootstrap" "$start_timeout" "$1" "${topics[@]}" "${extra[@]}" >&2 || rc=$?
 	return "$rc"
 }
 
@@ -381,6 +627,7 @@ cmd_start() {
 	local pid rc=0 rp
 	ensure_fetched
 	lock
+	resolve_mode
 	if pid=$(broker_pid); then
 		rp=$(running_port)
 		if [ -n "$rp" ] && [ "$rp" != "$port" ]; then
@@ -397,12 +644,23 @@ cmd_start() {
 	for p in "$port" "$cport"; do
 		port_open "$p" && die "port $p on $host is in use by another process (set XW_KAFKA_PORT)"
 	done
+	local scram=()
+	if [ "$secure" = 1 ]; then
+		make_tls
+		make_secrets
+		# The admin's credential must exist before the broker starts: it is
+		# how the broker authenticates to itself. The others are set
+		# through the Admin API once it is up.
+		scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(password_of admin)]")
+	fi
 	write_config
 	if [ ! -f "$data/kraft/meta.properties" ]; then
-		java_tool kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$conf" >"$data/format.log" 2>&1 || {
+		java_tool kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$conf" "${scram[@]}" \
+			>"$data/format.log" 2>&1 || {
 			cat "$data/format.log" >&2
 			die "formatting $data/kraft failed"
 		}
+		if [ "$secure" = 1 ]; then echo secure >"$data/mode"; else echo plaintext >"$data/mode"; fi
 	fi
 	echo "---- kafka.sh: starting broker $(date -u +%FT%TZ) ----" >>"$data/server.log"
 	# Class data sharing: the first broker run dumps the classes it loaded
@@ -582,9 +840,13 @@ fetch)
 	admin_helper >/dev/null
 	echo "$cache"
 	;;
-start) cmd_start ;;
+start)
+	[ "${2:-}" = --secure ] && secure_req=1
+	cmd_start
+	;;
 stop) cmd_stop ;;
 restart)
+	[ "${2:-}" = --secure ] && secure_req=1
 	cmd_stop
 	exec 9>&-
 	cmd_start
@@ -596,7 +858,19 @@ status) cmd_status ;;
 topics)
 	ensure_fetched
 	broker_pid >/dev/null || die "no broker running from $data (run: $0 start)"
-	admin list "$(current_bootstrap)"
+	mapfile -t cfg < <(admin_config)
+	admin "${cfg[@]}" list "$(current_bootstrap)"
+	;;
+acls)
+	ensure_fetched
+	is_secure || die "$data is not a secured broker's (start --secure)"
+	broker_pid >/dev/null || die "no broker running from $data (run: $0 start)"
+	admin --config "$secrets/admin.properties" acls "$(current_bootstrap)"
+	;;
+credentials)
+	[ $# -ge 2 ] || die "usage: kafka.sh credentials USER [librdkafka|java]"
+	is_secure || die "$data is not a secured broker's (start --secure)"
+	client_props "$2" "${3:-librdkafka}"
 	;;
 bootstrap) current_bootstrap ;;
 reset) cmd_reset ;;
