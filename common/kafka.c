@@ -341,7 +341,8 @@ struct xw_consumer {
 /*
  * The part every consumer shares: conf (holding the caller's defaults)
  * takes the props over them, becomes a consumer, and subscribes to
- * topic. conf is consumed; c is freed on failure.
+ * topic, unless topic is NULL (the caller assigns partitions itself).
+ * conf is consumed; c is freed on failure.
  */
 static int consumer_start(struct xw_consumer *c, rd_kafka_conf_t *conf,
 			  const struct xw_cfg_kv *props, const char *topic,
@@ -361,6 +362,10 @@ static int consumer_start(struct xw_consumer *c, rd_kafka_conf_t *conf,
 		goto fail;
 	}
 	rd_kafka_poll_set_consumer(c->rk);
+	if (!topic) {
+		*out = c;
+		return 0;
+	}
 	topics = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
 	e = rd_kafka_subscribe(c->rk, topics);
@@ -380,9 +385,15 @@ fail:
 	return -EINVAL;
 }
 
-int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
-		     const char *topic, bool from_beginning, char *err,
-		     size_t errlen)
+/*
+ * A reader with a group of its own, subscribed to topic or (NULL) not
+ * yet reading. librdkafka wants a group.id even from a consumer that only
+ * assigns; one that never subscribes or commits only looks the group's
+ * coordinator up (DESCRIBE on the group, under ACLs), never joins it.
+ */
+static int reader_new(struct xw_consumer **out, const struct xw_cfg_kv *props,
+		      const char *topic, bool from_beginning, char *err,
+		      size_t errlen)
 {
 	struct xw_consumer *c = calloc(1, sizeof(*c));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -407,6 +418,13 @@ fail:
 	rd_kafka_conf_destroy(conf);
 	free(c);
 	return -EINVAL;
+}
+
+int xw_consumer__new(struct xw_consumer **out, const struct xw_cfg_kv *props,
+		     const char *topic, bool from_beginning, char *err,
+		     size_t errlen)
+{
+	return reader_new(out, props, topic, from_beginning, err, errlen);
 }
 
 int xw_consumer__next(struct xw_consumer *c, int timeout_ms,
@@ -462,11 +480,10 @@ int xw_consumer__new_all(struct xw_consumer **out, const struct xw_cfg_kv *props
 	rd_kafka_resp_err_t e;
 	int ret;
 
-	/* A consumer needs a group.id even when it only assigns. */
-	ret = xw_consumer__new(&c, props, topic, true, err, errlen);
+	/* Assigned, never subscribed: no group is joined (nor needs READ). */
+	ret = reader_new(&c, props, NULL, true, err, errlen);
 	if (ret)
 		return ret;
-	rd_kafka_unsubscribe(c->rk);
 	rkt = rd_kafka_topic_new(c->rk, topic, NULL);
 	e = rkt ? rd_kafka_metadata(c->rk, 0, rkt, &md, timeout_ms) :
 		  rd_kafka_last_error();
