@@ -203,12 +203,26 @@ class Broker:
     stop() and start() (data kept) are for outage tests.
     """
 
-    def __init__(self):
-        self.port = int(os.environ.get("XW_KAFKA_PORT", "19092"))
-        self.data = os.environ.get("XW_KAFKA_DATA", "/var/lib/xdpwatch/kafka")
+    def __init__(self, port=None, data=None, secure=False):
+        """port, data: this broker's own (default: the environment's, then
+        the script's defaults). secure: kafka.sh's secured mode (SASL_SSL,
+        ACLs); credentials() gives a user's client properties."""
+        self.port = int(port or os.environ.get("XW_KAFKA_PORT", "19092"))
+        self.data = data or os.environ.get("XW_KAFKA_DATA", "/var/lib/xdpwatch/kafka")
         self.bootstrap = "127.0.0.1:%d" % self.port
         self.env = dict(os.environ, XW_KAFKA_PORT=str(self.port), XW_KAFKA_DATA=self.data)
+        if port:
+            # Its controller port follows its own client port.
+            self.env.pop("XW_KAFKA_CONTROLLER_PORT", None)
+        if secure:
+            self.env["XW_KAFKA_SECURE"] = "1"
         self.was_running = None
+
+    def credentials(self, user, flavour="librdkafka"):
+        """A secured broker's client properties for user: {name: value},
+        librdkafka's names (or the Java clients' with flavour "java")."""
+        out = self.sh("credentials", user, flavour).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if line.strip())
 
     def sh(self, *args, check=True, timeout=120):
         return run([KAFKA_SH] + list(args), check=check, timeout=timeout, env=self.env)
