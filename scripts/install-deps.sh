@@ -24,6 +24,8 @@ packages=(
 	# Kafka broker for tests, demo, benchmarks (scripts/kafka.sh: Maven
 	# fetches the jars; javac builds its small admin helper)
 	openjdk-17-jdk-headless maven
+	# kafka.sh start --secure makes its CA and broker certificate
+	openssl
 	# an independent consumer for tests/integration/test_kafka.py: not our
 	# C code, and Python classes protoc generates from proto/
 	python3-confluent-kafka python3-protobuf protobuf-compiler

@@ -646,6 +646,9 @@ cmd_start() {
 	done
 	local scram=()
 	if [ "$secure" = 1 ]; then
+		# The logs and metadata (SCRAM salts and keys among them) are
+		# root's alone.
+		chmod 0700 "$data"
 		make_tls
 		make_secrets
 		# The admin's credential must exist before the broker starts: it is
