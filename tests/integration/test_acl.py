@@ -449,6 +449,13 @@ class Daemons(unittest.TestCase):
                         "--- collector:\n%s" % (self.det_text()[-3000:], self.col.log_text()[-3000:]))
         attackers = set(A.attacker_addrs(0)[1])
         self.assertTrue({r["src"].split("/")[0] for r in rules} <= attackers, rules)
+        # The collector's own account: every batch delivered, none refused.
+        kstats = re.findall(r"stats kafka: (\d+) records in (\d+) batches produced, (\d+) delivered, "
+                            r"(\d+) failed", self.col.log_text())
+        self.assertTrue(kstats, "no kafka stats line")
+        _, _, delivered, failed = map(int, kstats[-1])
+        self.assertGreater(delivered, 0)
+        self.assertEqual(failed, 0, "feature batches refused by the broker")
         # Written by the detector (user detector), read back as reader.
         alerts = [m for m in read_all("reader", ALERTS) if m.key() != MARKER and m.key() != b"acl-matrix"]
         self.assertTrue(alerts, "no alert on %s" % ALERTS)
