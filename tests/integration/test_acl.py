@@ -88,6 +88,9 @@ def setUpModule():
     BROKER = Broker(port=int(os.environ.get("XW_KAFKA_ACL_PORT", "19392")),
                     data=os.environ.get("XW_KAFKA_ACL_DATA", "/var/lib/xdpwatch/kafka-acl-test"),
                     secure=True)
+    # TLS handshakes (the broker's own, to its controller, too) are slow
+    # on a loaded two-core machine: more than the script's default 60 s.
+    BROKER.env.setdefault("XW_KAFKA_START_TIMEOUT", "180")
     # This test owns its data directory: a fresh CA, users and topics.
     BROKER.sh("reset", timeout=120)
     BROKER.ensure()
