@@ -20,7 +20,8 @@ usage: kafka.sh COMMAND [ARGS]
                mode below; a data directory keeps the mode it was first
                started in (reset to change it).
   stop         SIGTERM, wait (XW_KAFKA_STOP_TIMEOUT s), then SIGKILL
-  restart      stop, then start (same data)
+  restart [--secure]
+               stop, then start (same data)
   kill         SIGKILL the broker (crash; the next start recovers its logs)
   pause        SIGSTOP the broker: connections stay open, nothing answers
   resume       SIGCONT a paused broker
