@@ -39,8 +39,10 @@ int xw_log_level_parse(const char *name)
 	return -EINVAL;
 }
 
-static void vlog(enum xw_log_level level, const char *prefix, const char *fmt,
-		 va_list ap)
+/* The format attribute lets the compiler check callers instead of this
+ * vfprintf (clang's -Wformat-nonliteral flags it otherwise). */
+static __attribute__((format(printf, 3, 0))) void
+vlog(enum xw_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	char stamp[32];
 	struct timespec ts;
@@ -72,8 +74,8 @@ void xw_log_vemit(enum xw_log_level level, const char *prefix,
 		vlog(level, prefix, fmt, ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static __attribute__((format(printf, 2, 0))) int
+libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum xw_log_level mine = level == LIBBPF_WARN ? XW_LOG_WARN :
 				 level == LIBBPF_INFO ? XW_LOG_INFO :
