@@ -344,14 +344,24 @@ static int walk(const struct xw_opt *opts, void *cfg, config_setting_t *group,
 	return 0;
 }
 
-int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
-			char *err, size_t errlen)
+/* Read by config_read_file or config_read_string, then walk the table. */
+static int load(const struct xw_opt *opts, void *cfg, const char *path,
+		const char *text, char *err, size_t errlen)
 {
 	config_t lc;
-	int ret = 0;
+	int ok, ret = 0;
 
 	config_init(&lc);
-	if (!config_read_file(&lc, path)) {
+	if (text) {
+		/* Text from a caller has no folder to include from: libconfig
+		 * 1.5 has no switch to refuse @include, so point it at a
+		 * folder that cannot exist; it prefixes every include path. */
+		config_set_include_dir(&lc, "/nonexistent/xdpwatch-no-include");
+		ok = config_read_string(&lc, text);
+	} else {
+		ok = config_read_file(&lc, path);
+	}
+	if (!ok) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 			ret = xw_err(err, errlen, -EINVAL, "%s: cannot read: %s", path,
 				  strerror(errno ? errno : ENOENT));
@@ -366,6 +376,19 @@ int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
 out:
 	config_destroy(&lc);
 	return ret;
+}
+
+int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
+			char *err, size_t errlen)
+{
+	return load(opts, cfg, path, NULL, err, errlen);
+}
+
+int xw_config_load_string(const struct xw_opt *opts, void *cfg,
+			  const char *text, const char *name, char *err,
+			  size_t errlen)
+{
+	return load(opts, cfg, name ? name : "(string)", text, err, errlen);
 }
 
 void xw_config_help(const struct xw_opt *opts, FILE *out)

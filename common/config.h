@@ -13,6 +13,9 @@
  *       bounds is refused as "path:line: what was wrong". cfg may then be
  *       partly written: a caller that must keep its old settings loads
  *       into a copy
+ *   xw_config_load_string(opts, cfg, text, name, err, errlen)
+ *       the same from text in memory, errors as "name:line: ..."; an
+ *       @include in it is refused (tests and the fuzzer)
  *   xw_config_set(opts, cfg, "key=value", err, errlen)   one override
  *
  * An XW_OPT_KV row named "kafka" takes every setting below it as a dotted
@@ -77,6 +80,9 @@ struct xw_opt {
 int xw_config_defaults(const struct xw_opt *opts, void *cfg);
 int xw_config_load_file(const struct xw_opt *opts, void *cfg, const char *path,
 			char *err, size_t errlen);
+int xw_config_load_string(const struct xw_opt *opts, void *cfg,
+			  const char *text, const char *name, char *err,
+			  size_t errlen);
 int xw_config_set(const struct xw_opt *opts, void *cfg, const char *assignment,
 		  char *err, size_t errlen);
 void xw_config_help(const struct xw_opt *opts, FILE *out);
