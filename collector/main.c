@@ -3,7 +3,7 @@
  * xdpwatch-collector - attach the XDP program to interfaces, drain its ring
  * buffers, write the records out and report what was seen and lost.
  *
- * Settings come from one table (collector_opts): defaults, then the
+ * Settings come from one table (xw_collector_opts, options.c): defaults, then the
  * libconfig file, then command-line overrides, in that order.
  */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "options.h"
 #include "output.h"
 #include "pinned.h"
 #include "promstats.h"
@@ -36,117 +37,6 @@
 
 #define MAX_IFACES XW_CFG_LIST_MAX
 
-struct collector_cfg {
-	struct xw_cfg_list interfaces;
-	char netns[XW_CFG_STR_MAX];
-	int xdp_mode;
-	int attach_mode;
-	int64_t libxdp_priority;
-	int64_t sample_rate;
-	int64_t ringbuf_kib;
-	int64_t wakeup_records;
-	int64_t poll_timeout_ms;
-	int64_t stats_interval_s;
-	char output[XW_CFG_STR_MAX];
-	char pin_root[XW_CFG_STR_MAX];
-	char lock_dir[XW_CFG_STR_MAX];
-	int log_level;
-	char host_id[XW_CFG_STR_MAX];
-	struct xw_cfg_kv kafka;
-	char kafka_topic[XW_CFG_STR_MAX];
-	int64_t batch_max_records;
-	int64_t batch_max_bytes;
-	int64_t batch_linger_ms;
-	int64_t counters_interval_ms;
-	int64_t kafka_check_ms;
-	char trusted_keys[XW_CFG_STR_MAX];
-	char verdicts_topic[XW_CFG_STR_MAX];
-	struct xw_cfg_list host_groups;
-	int64_t verdict_max_ttl_s;
-	int64_t rule_budget;
-	char rulestats_topic[XW_CFG_STR_MAX];
-	int64_t rulestats_interval_s;
-	char metrics_listen[XW_CFG_STR_MAX];
-	int64_t metrics_interval_ms;
-	int64_t metrics_rule_series_max;
-};
-
-static const char *const log_levels[] = { "error", "warn", "info", "debug",
-					  NULL };
-
-#define OFF(f) offsetof(struct collector_cfg, f)
-static const struct xw_opt collector_opts[] = {
-	{ "interfaces", XW_OPT_LIST, OFF(interfaces), .def = "",
-	  .help = "interfaces to attach to" },
-	{ "netns", XW_OPT_STRING, OFF(netns), .def = "",
-	  .help = "attach to interfaces inside this network namespace (name in /run/netns or a path); pins are then <if>@<netns>" },
-	{ "xdp_mode", XW_OPT_ENUM, OFF(xdp_mode), .def = "auto",
-	  .choices = xw_mode_names,
-	  .help = "auto: native XDP, generic if the driver lacks it" },
-	{ "attach_mode", XW_OPT_ENUM, OFF(attach_mode), .def = "link",
-	  .choices = xw_attach_via_names,
-	  .help = "link: our own pinned bpf_link, the interface to ourselves; libxdp: a slot in libxdp's dispatcher, beside other XDP programs" },
-	{ "libxdp_priority", XW_OPT_INT, OFF(libxdp_priority), 0, 1000000, "20",
-	  .help = "attach_mode libxdp: run priority in the dispatcher, lower runs first (xdp-filter: 10, libxdp's default: 50)" },
-	{ "sample_rate", XW_OPT_INT, OFF(sample_rate), 0, 1000000, "1000",
-	  .help = "write 1 record per N packets; 0 none (counters stay exact)" },
-	{ "ringbuf_kib", XW_OPT_INT, OFF(ringbuf_kib), 64, 1048576, "4096",
-	  .help = "ring buffer size per interface, a power of two" },
-	{ "wakeup_records", XW_OPT_INT, OFF(wakeup_records), 1, 65536, "64",
-	  .help = "wake the drain once this many records wait" },
-	{ "poll_timeout_ms", XW_OPT_INT, OFF(poll_timeout_ms), 1, 1000, "100",
-	  .help = "longest a record waits when fewer are queued" },
-	{ "stats_interval_s", XW_OPT_INT, OFF(stats_interval_s), 0, 3600, "10",
-	  .help = "seconds between stats lines on stderr; 0 off" },
-	{ "output", XW_OPT_STRING, OFF(output), .def = "-",
-	  .help = "JSON lines: '-' stdout, a file path, or 'none'" },
-	{ "pin_root", XW_OPT_STRING, OFF(pin_root), .def = XW_PIN_ROOT_DEFAULT,
-	  .help = "maps are pinned in <pin_root>/<interface>/" },
-	{ "lock_dir", XW_OPT_STRING, OFF(lock_dir), .def = "/run/xdpwatch",
-	  .help = "one lock file per interface lives here" },
-	{ "log_level", XW_OPT_ENUM, OFF(log_level), .def = "info",
-	  .choices = log_levels, .help = "least severe message to log" },
-	{ "host_id", XW_OPT_STRING, OFF(host_id), .def = "",
-	  .help = "this host in every batch and as the Kafka key; default: hostname" },
-	{ "kafka", XW_OPT_KV, OFF(kafka), .def = "",
-	  .help = "librdkafka properties by their own names, e.g. kafka.bootstrap.servers; records go to Kafka when it is set" },
-	{ "kafka_topic", XW_OPT_STRING, OFF(kafka_topic),
-	  .def = "xdpwatch.features.v1", .help = "topic for FeatureBatch messages" },
-	{ "batch_max_records", XW_OPT_INT, OFF(batch_max_records), 1, 65536,
-	  "8192", .help = "records per batch at most" },
-	{ "batch_max_bytes", XW_OPT_INT, OFF(batch_max_bytes), 4096, 16777216,
-	  "1000000", .help = "encoded batch size at most (keep under message.max.bytes)" },
-	{ "batch_linger_ms", XW_OPT_INT, OFF(batch_linger_ms), 1, 10000, "100",
-	  .help = "longest the oldest record waits for its batch" },
-	{ "counters_interval_ms", XW_OPT_INT, OFF(counters_interval_ms), 100,
-	  3600000, "1000", .help = "how often batches carry the exact counters" },
-	{ "trusted_keys", XW_OPT_STRING, OFF(trusted_keys), .def = "",
-	  .help = "folder of <key id>.pub files; set, the collector applies the signed verdicts on verdicts_topic (needs kafka)" },
-	{ "verdicts_topic", XW_OPT_STRING, OFF(verdicts_topic),
-	  .def = "xdpwatch.verdicts.v1", .help = "the compacted verdict topic" },
-	{ "host_groups", XW_OPT_LIST, OFF(host_groups), .def = "",
-	  .help = "groups this host belongs to, for verdicts that target groups" },
-	{ "verdict_max_ttl_s", XW_OPT_INT, OFF(verdict_max_ttl_s), 1, 31536000,
-	  "86400", .help = "verdicts with a longer TTL are refused" },
-	{ "rule_budget", XW_OPT_INT, OFF(rule_budget), 1, XW_MAX_RULES / 2,
-	  "10000", .help = "live verdict rules at most; more are refused" },
-	{ "rulestats_topic", XW_OPT_STRING, OFF(rulestats_topic),
-	  .def = "xdpwatch.rulestats.v1",
-	  .help = "per-rule statistics (RuleStats) for SOC tooling" },
-	{ "rulestats_interval_s", XW_OPT_INT, OFF(rulestats_interval_s), 0, 3600,
-	  "10", .help = "seconds between RuleStats messages; 0 none" },
-	{ "metrics.listen", XW_OPT_STRING, OFF(metrics_listen), .def = "",
-	  .help = "serve Prometheus metrics at http://ADDRESS/metrics: 127.0.0.1:9464, [::1]:9464, :9464 (every address); empty: off" },
-	{ "metrics.interval_ms", XW_OPT_INT, OFF(metrics_interval_ms), 100,
-	  60000, "1000", .help = "how often the metrics snapshot is refreshed" },
-	{ "metrics.rule_series_max", XW_OPT_INT, OFF(metrics_rule_series_max),
-	  0, 10000, "100",
-	  .help = "per-rule hit counters for at most this many rules per interface, those with the most hits; 0 none" },
-	{ "kafka_check_ms", XW_OPT_INT, OFF(kafka_check_ms), 0, 600000, "10000",
-	  .help = "at start, wait this long for the brokers to answer and the topic to exist, else refuse to start; 0 skips the check" },
-	XW_OPT_END,
-};
-#undef OFF
 
 static volatile sig_atomic_t stop;
 
@@ -177,7 +67,7 @@ static void usage(FILE *out)
 		"  -h, --help              this text\n"
 		"\n"
 		"Settings (config file keys, or --set KEY=VALUE):\n");
-	xw_config_help(collector_opts, out);
+	xw_config_help(xw_collector_opts, out);
 }
 
 struct stats_prev {
@@ -350,7 +240,7 @@ static double wall_s(void)
 }
 
 /* Before anything is attached: a bad Kafka setting stops us untouched. */
-static int producer_open(const struct collector_cfg *cfg,
+static int producer_open(const struct xw_collector_cfg *cfg,
 			 struct xw_producer **producer)
 {
 	char err[512];
@@ -366,7 +256,7 @@ static int producer_open(const struct collector_cfg *cfg,
 	return ret;
 }
 
-static int batcher_open(const struct collector_cfg *cfg,
+static int batcher_open(const struct xw_collector_cfg *cfg,
 			const struct xw_iface *ifaces, int n,
 			struct xw_producer *producer, struct xw_batcher **batcher)
 {
@@ -400,7 +290,7 @@ static int epoll_watch(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-static int run(const struct collector_cfg *cfg)
+static int run(const struct xw_collector_cfg *cfg)
 {
 	struct xw_iface ifaces[MAX_IFACES];
 	struct drain_ctx dctx[MAX_IFACES];
@@ -638,7 +528,7 @@ cleanup:
 	return err;
 }
 
-static int validate(struct collector_cfg *cfg)
+static int validate(struct xw_collector_cfg *cfg)
 {
 	int64_t bytes = cfg->ringbuf_kib * 1024;
 	char why[256];
@@ -691,7 +581,7 @@ int main(int argc, char **argv)
 	};
 	/* Overrides are applied after the file, in command-line order. */
 	char overrides[64][XW_CFG_STR_MAX + 32];
-	struct collector_cfg cfg;
+	struct xw_collector_cfg cfg;
 	const char *config_path = NULL;
 	bool check_only = false, verbose = false;
 	char ifaces_arg[XW_CFG_STR_MAX] = "", err[512];
@@ -737,9 +627,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	xw_config_defaults(collector_opts, &cfg);
+	xw_config_defaults(xw_collector_opts, &cfg);
 	if (config_path &&
-	    xw_config_load_file(collector_opts, &cfg, config_path, err,
+	    xw_config_load_file(xw_collector_opts, &cfg, config_path, err,
 				sizeof(err))) {
 		pr_err("bad config: %s; nothing was attached", err);
 		return 2;
@@ -748,7 +638,7 @@ int main(int argc, char **argv)
 		snprintf(overrides[nover++], sizeof(overrides[0]), "interfaces=%s",
 			 ifaces_arg);
 	for (int i = 0; i < nover; i++) {
-		if (xw_config_set(collector_opts, &cfg, overrides[i], err,
+		if (xw_config_set(xw_collector_opts, &cfg, overrides[i], err,
 				  sizeof(err))) {
 			pr_err("bad option: %s; nothing was attached", err);
 			return 2;
