@@ -87,7 +87,10 @@ static size_t put_bytes(uint8_t *out, const void *p, size_t n)
 	uint32_t be = htonl((uint32_t)n);
 
 	memcpy(out, &be, 4);
-	memcpy(out + 4, p, n);
+	/* An empty protobuf bytes field arrives as NULL, 0: memcpy must not
+	 * see that NULL, even for no bytes (UBSan, found by fuzz_verdict). */
+	if (n)
+		memcpy(out + 4, p, n);
 	return 4 + n;
 }
 
