@@ -13,6 +13,9 @@ packages=(
 	libxdp-dev
 	librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
 	libconfig-dev libcmocka-dev libsodium-dev
+	# sanitized and fuzz builds (scripts/test.sh): clang's runtimes for
+	# ASan, UBSan and libFuzzer; valgrind for leak checks by hand
+	libclang-rt-14-dev valgrind
 	# lab and traffic
 	iproute2 iputils-ping netcat-openbsd hping3 netsniff-ng tcpreplay
 	python3 python3-scapy util-linux
