@@ -36,6 +36,11 @@ struct xwt_case {
 	struct xwt_expect expect;
 };
 
+/* The fixture tables of test_parse.c and test_truncate.c, as seed packets
+ * for the fuzz group (test_fuzz.c). */
+const struct xwt_case *xwt_parse_cases(size_t *n);
+const struct xwt_case *xwt_truncate_cases(size_t *n);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline void eth_ipv4(struct pktgen *b, const char *s, const char *d)

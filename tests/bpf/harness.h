@@ -113,6 +113,7 @@ int xwt_group_parse(void);
 int xwt_group_truncate(void);
 int xwt_group_rules(void);
 int xwt_group_sampling(void);
+int xwt_group_fuzz(void);
 
 /* The skeleton's maps as common/rules.c takes them: rules written the
  * way the collector writes them. */

@@ -28,6 +28,7 @@ static const struct {
 	{ "truncate", xwt_group_truncate },
 	{ "rules", xwt_group_rules },
 	{ "sampling", xwt_group_sampling },
+	{ "fuzz", xwt_group_fuzz },
 };
 
 int main(int argc, char **argv)

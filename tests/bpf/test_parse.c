@@ -758,6 +758,12 @@ static const struct xwt_case cases[] = {
 	      .frag = XW_FRAG_LATER } } },
 };
 
+const struct xwt_case *xwt_parse_cases(size_t *n)
+{
+	*n = ARRAY_SIZE(cases);
+	return cases;
+}
+
 /* Runs the table in the given direction; returns the rows that failed. */
 static int run_table(int step)
 {
