@@ -53,9 +53,11 @@ static void record_from_pb(const Xdpwatch__V1__FeatureBatch *b,
 {
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = b->time_base_unix_ns + pb->ts_offset_ns;
-	if (pb->src.len <= sizeof(r->saddr))
+	/* A record without addresses (not IP) has empty bytes fields, which
+	 * protobuf-c unpacks as NULL: no memcpy from NULL, even of 0 bytes. */
+	if (pb->src.len && pb->src.len <= sizeof(r->saddr))
 		memcpy(r->saddr, pb->src.data, pb->src.len);
-	if (pb->dst.len <= sizeof(r->daddr))
+	if (pb->dst.len && pb->dst.len <= sizeof(r->daddr))
 		memcpy(r->daddr, pb->dst.data, pb->dst.len);
 	r->ifindex = pb->ifindex;
 	r->rule_id = pb->rule_id;
