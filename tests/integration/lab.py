@@ -154,7 +154,21 @@ class Collector:
         self.proc.send_signal(sig)
         rc = self.proc.wait(timeout=timeout)
         self.log.close()
+        self.check_sanitizers()
         return rc
+
+    # What ASan, LSan and UBSan print (scripts/test.sh's build-asan run).
+    # A test that only looks at the exit code of some stops, or none,
+    # would otherwise pass with a report in the log.
+    SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:")
+
+    def check_sanitizers(self):
+        text = self.log_text()
+        for mark in self.SANITIZER_REPORTS:
+            if mark in text:
+                raise AssertionError("collector sanitizer report (%s):\n%s"
+                                     % (mark, text[max(0, text.index(mark) - 200):][:6000]))
 
     def records(self):
         """Every record written so far, parsed; waits until the file has not
