@@ -99,6 +99,10 @@ def create_topic(name, partitions=3):
     return name
 
 
+# Set by CMake for a tree built with -DXW_SANITIZE (build-asan).
+SANITIZED = bool(os.environ.get("XW_SANITIZE"))
+
+
 class Message:
     """One Kafka message, decoded by the generated classes."""
 
@@ -565,7 +569,11 @@ class BrokerOutage(unittest.TestCase):
 
             check_sequences(self, msgs, name)
             self.assertGreaterEqual(len(rss), self.OUTAGE_S, what + ": RSS samples")
-            self.assertLess(max(rss), c["bound_kib"], what + ": RSS over its bound; samples %s" % rss)
+            # Under ASan the collector's RSS is the sanitizer's shadow and
+            # quarantine more than the collector's: the bound says nothing.
+            if not SANITIZED:
+                self.assertLess(max(rss), c["bound_kib"],
+                                what + ": RSS over its bound; samples %s" % rss)
             self.assertEqual(r["ringbuf_lost"], 0, what)
             self.assertEqual(ks["queued"], 0, what + ": nothing left queued after the SIGINT flush")
             # The flush's own batch is the last and was delivered, so what it
@@ -583,8 +591,9 @@ class BrokerOutage(unittest.TestCase):
         # The bound means something: without one, the tight collector would
         # have had to hold its queue plus what it lost.
         unbounded_kib = tight["lost_queue_full"] * tight["bytes_per_record"] / 1024 + self.c["tight"]["queue_kib"]
-        self.assertGreater(tight["rss_start_kib"] + unbounded_kib, tight["rss_bound_kib"],
-                           "tight: the flood is too small to test the RSS bound: %s" % tight)
+        if not SANITIZED:
+            self.assertGreater(tight["rss_start_kib"] + unbounded_kib, tight["rss_bound_kib"],
+                               "tight: the flood is too small to test the RSS bound: %s" % tight)
 
 
 class BadKafkaConfig(unittest.TestCase):
