@@ -10,6 +10,10 @@
 #
 #   XW_SANITIZE_RUN=0  skip the sanitized run
 #   XW_FUZZ_RUN=0      skip the fuzzers
+#
+# What the two add, measured from scratch on the 2-vCPU test VM: build-asan
+# 85 s to build and 260 s to test (integration 230 s of it), build-fuzz
+# 17 s to build and 64 s to fuzz; about 7 minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${XW_BUILD_DIR:-$root/build}
