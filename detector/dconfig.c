@@ -143,6 +143,13 @@ int xw_dconfig_load(struct xw_dconfig *c, const char *path, char *err,
 	return xw_config_load_file(dconfig_opts, c, path, err, errlen);
 }
 
+int xw_dconfig_load_string(struct xw_dconfig *c, const char *text,
+			   const char *name, char *err, size_t errlen)
+{
+	c->path = name;
+	return xw_config_load_string(dconfig_opts, c, text, name, err, errlen);
+}
+
 int xw_dconfig_set(struct xw_dconfig *c, const char *kv, char *err,
 		   size_t errlen)
 {

@@ -6,6 +6,9 @@
  *
  *   xw_dconfig_defaults(cfg)
  *   xw_dconfig_load(cfg, path, err, errlen)    the file over the defaults
+ *   xw_dconfig_load_string(cfg, text, name, err, errlen)
+ *       the same from text in memory, errors as "name:line: " (the
+ *       config fuzzer, fuzz/fuzz_dconfig.c)
  *   xw_dconfig_set(cfg, "key=value", err, errlen)
  *   xw_dconfig_finish(cfg, err, errlen)
  *       checks what one row cannot (a group named twice, a prefix given
@@ -77,6 +80,8 @@ struct xw_dconfig {
 void xw_dconfig_defaults(struct xw_dconfig *c);
 int xw_dconfig_load(struct xw_dconfig *c, const char *path, char *err,
 		    size_t errlen);
+int xw_dconfig_load_string(struct xw_dconfig *c, const char *text,
+			   const char *name, char *err, size_t errlen);
 int xw_dconfig_set(struct xw_dconfig *c, const char *kv, char *err,
 		   size_t errlen);
 int xw_dconfig_finish(struct xw_dconfig *c, char *err, size_t errlen);
