@@ -160,7 +160,9 @@ static void stats_print(struct detector *d)
 		(unsigned long long)is->duplicate_batches,
 		(unsigned long long)is->missing_batches,
 		(unsigned long long)ts->late, (unsigned long long)ts->untracked,
-		(long long)xw_consumer__lag(d->features));
+		/* Closed at shutdown: nothing assigned, so no lag (what
+		 * xw_consumer__lag says for an empty assignment). */
+		d->features ? (long long)xw_consumer__lag(d->features) : 0LL);
 	pr_info("stats table: %llu destinations, %llu busy, %llu expired",
 		(unsigned long long)ts->dsts, (unsigned long long)ts->heavy,
 		(unsigned long long)ts->expired);
@@ -385,6 +387,7 @@ static void cleanup(struct detector *d)
 	/* Closing the consumer revokes our partitions: attacks are handed
 	 * over, not withdrawn, so another instance can renew them. */
 	xw_consumer__destroy(d->features);
+	d->features = NULL; /* stats_print() below must not ask it for lag */
 	if (d->pub)
 		xw_publisher__flush(d->pub, 5000);
 	if (d->ingest && d->table && d->attacks)
