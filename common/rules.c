@@ -53,6 +53,33 @@ static void prefix_from_key(int family, const union lpm_key *k,
 }
 
 /*
+ * bpf_map_lookup_elem() on an LPM trie is a longest-prefix match: for a
+ * key that is not in the trie it returns the longest prefix that covers
+ * it. Every lookup below means "the entry stored under exactly this key",
+ * so the value's own prefixlen (which repeats its key's) must agree.
+ * Without this check a /32 inside a ruled /24 read as "taken" (-EEXIST),
+ * and a destination set was copied from a covering destination.
+ */
+static int rule_lookup_exact(int fd, const union lpm_key *key, uint32_t len,
+			     struct xw_rule *r)
+{
+	if (bpf_map_lookup_elem(fd, key, r))
+		return -ENOENT;
+	return r->prefixlen == len ? 0 : -ENOENT;
+}
+
+static int dst_set_lookup_exact(int fd, const union lpm_key *key,
+				uint32_t len, struct xw_dst_rules *set)
+{
+	if (bpf_map_lookup_elem(fd, key, set))
+		return -ENOENT;
+	for (int i = 0; i < XW_DST_RULES; i++)
+		if (set->r[i].rule.rule_id)
+			return set->r[i].rule.prefixlen == len ? 0 : -ENOENT;
+	return 0; /* an empty set: nothing to mistake */
+}
+
+/*
  * Walk the keys of one map: an LPM trie, or a host-rule hash, whose keys
  * have the LPM layout too. cb gets each key; stops at its first non-zero
  * return.
@@ -305,7 +332,7 @@ static int rule_write(const struct xw_maps *m, const struct xw_prefix *src,
 	nfds = deny_fds(m, src, fds);
 	key_from_prefix(src, &key);
 	for (int i = 0; i < nfds && old_at < 0; i++)
-		if (bpf_map_lookup_elem(fds[i], &key, &old) == 0)
+		if (rule_lookup_exact(fds[i], &key, src->len, &old) == 0)
 			old_at = i;
 	if (old_at >= 0 && old.rule_id != rule->rule_id && !replace_other)
 		return xw_err(err, errlen, -EEXIST,
@@ -411,7 +438,7 @@ int xw_rules__get(const struct xw_maps *m, const struct xw_prefix *src,
 
 	key_from_prefix(src, &key);
 	for (int i = 0; i < nfds; i++)
-		if (bpf_map_lookup_elem(fds[i], &key, rule) == 0)
+		if (rule_lookup_exact(fds[i], &key, src->len, rule) == 0)
 			return 0;
 	return -ENOENT;
 }
@@ -472,7 +499,7 @@ int xw_rules__put_dst(const struct xw_maps *m, const struct xw_prefix *dst,
 			return ret;
 	}
 	key_from_prefix(dst, &key);
-	if (bpf_map_lookup_elem(fd, &key, &set))
+	if (dst_set_lookup_exact(fd, &key, dst->len, &set))
 		memset(&set, 0, sizeof(set));
 	for (int i = 0; i < XW_DST_RULES && slot < 0; i++)
 		if (set.r[i].rule.rule_id == rule->rule_id)
@@ -523,7 +550,7 @@ int xw_rules__get_dst(const struct xw_maps *m, const struct xw_prefix *dst,
 	union lpm_key key;
 
 	key_from_prefix(dst, &key);
-	if (bpf_map_lookup_elem(dst_set_fd(m, dst->family), &key, &set))
+	if (dst_set_lookup_exact(dst_set_fd(m, dst->family), &key, dst->len, &set))
 		return -ENOENT;
 	for (int i = 0; i < XW_DST_RULES; i++) {
 		if (set.r[i].rule.rule_id == rule_id) {
@@ -542,7 +569,7 @@ int xw_rules__del_dst_id(const struct xw_maps *m, const struct xw_prefix *dst,
 	union lpm_key key;
 
 	key_from_prefix(dst, &key);
-	if (bpf_map_lookup_elem(fd, &key, &set))
+	if (dst_set_lookup_exact(fd, &key, dst->len, &set))
 		return -ENOENT;
 	for (int i = 0; i < XW_DST_RULES; i++) {
 		if (set.r[i].rule.rule_id == rule_id) {
@@ -695,7 +722,7 @@ int xw_rules__expire(const struct xw_maps *m, uint64_t grace_s, xw_rule_cb cb,
 		 * the collector on one prefix within microseconds. */
 		key_from_prefix(&e.v[i].src, &key);
 		for (int f = 0; f < nfds && !gone; f++)
-			gone = !bpf_map_lookup_elem(fds[f], &key, &now) &&
+			gone = !rule_lookup_exact(fds[f], &key, e.v[i].src.len, &now) &&
 			       now.expires_ns == e.v[i].rule.expires_ns &&
 			       !bpf_map_delete_elem(fds[f], &key);
 		if (!gone)
