@@ -157,6 +157,32 @@ class PacketPath(unittest.TestCase):
         finally:
             cli(self.lab, "rule", "del", "192.0.2.0/24")
 
+    def test_3a_nested_prefixes_coexist(self):
+        """A one-address rule inside a ruled prefix, added in either order,
+        for both families: longest prefix wins, each rule with its own id
+        and hits. (An LPM lookup used to read the covering rule as the
+        narrow prefix's own: the CLI gave the narrow rule the wide one's id,
+        and a verdict was refused as prefix_taken.)"""
+        for wide, narrow, src, other, v6 in (("192.0.2.8/29", SRC4 + "/32", SRC4, OTHER4, False),
+                                             ("2001:db8::/120", SRC6 + "/128", SRC6, OTHER6, True)):
+            for order in ((wide, "--ttl", "60"), (narrow, "--ttl", "60", "--monitor")), \
+                         ((narrow, "--ttl", "60", "--monitor"), (wide, "--ttl", "60")):
+                for args in order:
+                    cli(self.lab, "rule", "add", *args)
+                try:
+                    rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+                    self.assertEqual((rules[wide]["action"], rules[narrow]["action"]), ("drop", "monitor"))
+                    self.assertIn(" 0% packet loss", self.ping(src, DST6 if v6 else DST4, 10, v6=v6).stdout)
+                    self.assertIn(" 100% packet loss", self.ping(other, DST6 if v6 else DST4, 10, v6=v6,
+                                                                  check=False).stdout)
+                    rules = {x["src"]: x for x in cli_json(self.lab, "rule", "list")}
+                    # 10 echo requests each, and for IPv6 maybe a neighbour solicitation.
+                    self.assertTrue(10 <= rules[narrow]["hit_packets"] <= 11 and 10 <= rules[wide]["hit_packets"] <= 11,
+                                    (rules[narrow], rules[wide]))
+                finally:
+                    cli(self.lab, "rule", "del", narrow, check=False)
+                    cli(self.lab, "rule", "del", wide, check=False)
+
     def test_4_l4_qualified_rule(self):
         cli(self.lab, "rule", "add", SRC4, "--ttl", "60", "--proto", "udp", "--sport", "123")
         try:
