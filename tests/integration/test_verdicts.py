@@ -576,6 +576,32 @@ class Delivery(VerdictLab):
         wait_rules(lab, c1, lambda r: r == {}, "rate-limit verdict withdrawn")
         self.assert_passes(1, OTHER, 50)
 
+    def test_7a_rate_limit_renewals_keep_the_bucket(self):
+        """A renewal (same rule, same rate, new version) must not refill
+        the bucket: the detector renews every few seconds, and each refill
+        used to let another second's worth of the flood through."""
+        lab, c1 = self.lab, self.c1
+        rid = unique("rl-renew")
+        self.add(self.topic, OTHER + "/32", "--proto", "icmp", "--rate-limit", "10", "--hosts", self.h1,
+                 rule_id=rid)
+        wait_rules(lab, c1, lambda r: OTHER + "/32" in r, "rate-limit verdict")
+        since = len(c1.log_text())
+        p = lab.popen("a1", ["ping", "-q", "-c", "300", "-i", "0.01", "-W", "1", "-I", OTHER, VIC],
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        t = time.monotonic()
+        while p.poll() is None:
+            self.add(self.topic, OTHER + "/32", "--proto", "icmp", "--rate-limit", "10", "--hosts", self.h1,
+                     rule_id=rid)
+            time.sleep(0.3)
+        took = time.monotonic() - t
+        sent, received = ping_counts(p.communicate()[0])
+        renewals = len(re.findall(r"verdict %s version \d+ applied" % re.escape(rid), c1.log_text()[since:]))
+        self.assertGreaterEqual(renewals, 3, "renewals applied while the ping ran")
+        self.assertEqual(sent, 300)
+        self.assertTrue(received <= 10 + int(10 * took) + 1,
+                        "%d of 300 passed in %.2f s at 10/s across %d renewals" % (received, took, renewals))
+        verdict_withdraw(self.topic, rid)
+        wait_rules(lab, c1, lambda r: r == {}, "rate-limit verdict withdrawn")
 
     def test_8_rule_stats_on_the_rulestats_topic(self):
         """Each collector publishes RuleStats (default topic, every 10 s):
