@@ -92,6 +92,13 @@ def tearDownModule():
     TV.tearDownModule()  # its topics, the broker (if this run started it), the folders
 
 
+def close_log(proc):
+    """A Collector's or Detector's log file, also when a test failed
+    before stopping it (cleanups run after the lab's, in reverse)."""
+    if getattr(proc, "log", None) and not proc.log.closed:
+        proc.log.close()
+
+
 def drops(lab, key):
     """Packets the victim's XDP dropped, from the exact counters."""
     stats = cli_json(lab, "-i", key, "stats")[0]
@@ -128,6 +135,7 @@ class BrokerKilled(unittest.TestCase):
             "ringbuf_kib=%d" % self.RINGBUF_KIB,
             "kafka.queue.buffering.max.kbytes=%d" % self.QUEUE_KIB,
             "kafka.message.timeout.ms=%d" % self.TIMEOUT_MS)).start()
+        self.addCleanup(close_log, self.col)
         lab.sh("cl", ["ping", "-c", "1", "-W", "2", self.NET + ".1"])
 
     def test_broker_sigkill_mid_production(self):
@@ -199,6 +207,7 @@ class DetectorKilled(unittest.TestCase):
         al = A.AttackLab(collector=False)
         self.addCleanup(al.close)
         col = TD.start_collector(al, topics, 1)
+        self.addCleanup(close_log, col)
         dets = [TD.Detector(al.lab.tmp, n, topics).start(al.lab) for n in ("det-k1", "det-k2")]
         for d in dets:
             self.addCleanup(d.stop, signal.SIGKILL)
@@ -365,6 +374,7 @@ class VerdictReplay(unittest.TestCase):
                                    "output=none")
         t_start = time.monotonic()
         col.start()
+        self.addCleanup(close_log, col)
         n_read, catch_s, live, refused = TV.wait_caught_up(col, timeout=300)
         wall_s = time.monotonic() - t_start
         stats = TV.wait_stats(col, self.N_MESSAGES, timeout=30)
@@ -415,6 +425,7 @@ class RingbufOverflow(unittest.TestCase):
         lab.addr("d", dif, "192.0.2.1/24")
         lab.sh("s", ["ping", "-c", "1", "-W", "2", "192.0.2.1"])
         col = Collector(lab, "d", dif, sample_rate=1, extra=["--set", "ringbuf_kib=64"]).start()
+        self.addCleanup(close_log, col)
         mac = json.loads(lab.sh("d", ["ip", "-j", "link", "show", "dev", dif]).stdout)[0]["address"]
 
         def tx():
