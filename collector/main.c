@@ -162,13 +162,26 @@ static void rules_expire(const struct xw_iface *ifaces, int n)
 	}
 }
 
+/*
+ * Records one ring_buffer__consume() may hand over before the loop turns
+ * again. libbpf 1.1's consume returns only once it meets the producer;
+ * while a flood keeps the ring ahead of the drain it never does, and the
+ * verdicts, the batcher's linger and the counters wait for it (verdicts
+ * were applied seconds late under a 1:1 flood). 8192 records take a few
+ * ms at the drain's pace; a turn of the loop costs a few us.
+ */
+#define DRAIN_BUDGET 8192
+#define DRAIN_MORE (-EAGAIN) /* on_record: budget spent, record kept */
+
 struct drain_ctx {
 	struct xw_output *out;
 	struct xw_batcher *batcher; /* NULL without Kafka */
 	const char *ifname;
+	unsigned int *budget; /* shared by every interface's ring */
 };
 
-/* libbpf has consumed the record already: copy it out, never fail. */
+/* libbpf has consumed the record already: copy it out, never fail. A
+ * negative return only ends this consume, after the record was copied. */
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct drain_ctx *d = ctx;
@@ -178,6 +191,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	xw_output__record(d->out, data, d->ifname);
 	if (d->batcher)
 		xw_batcher__add(d->batcher, data);
+	if (!--*d->budget)
+		return DRAIN_MORE;
 	return 0;
 }
 
@@ -327,7 +342,8 @@ static int run(const struct xw_collector_cfg *cfg)
 				XW_RINGBUF_SLOT,
 	};
 	double last_stats, last_expire, last_counters, last_rulestats, last_metrics, t;
-	bool verdicts_more = false;
+	bool verdicts_more = false, drain_more = false;
+	unsigned int budget = DRAIN_BUDGET;
 	int n = 0, epfd = -1, err;
 
 	err = xw_output__open(&out, cfg->output);
@@ -356,7 +372,7 @@ static int run(const struct xw_collector_cfg *cfg)
 		err = xw_iface__attach(&ifaces[n], cfg->interfaces.item[i], &ao);
 		if (err)
 			goto cleanup;
-		dctx[n] = (struct drain_ctx){ &out, NULL, ifaces[n].key };
+		dctx[n] = (struct drain_ctx){ &out, NULL, ifaces[n].key, &budget };
 		err = rb ? ring_buffer__add(rb, ifaces[n].records_fd, on_record,
 					    &dctx[n]) :
 			   0;
@@ -438,7 +454,7 @@ static int run(const struct xw_collector_cfg *cfg)
 		 * timeout: records queued without a wake-up wait at most that
 		 * long. Verdicts still to read, or a start not yet caught up
 		 * with the topic, shorten the sleep. */
-		if (verdicts_more)
+		if (verdicts_more || drain_more)
 			timeout = 0;
 		else if (verdicts && !xw_verdicts__stats(verdicts)->caught_up &&
 			 timeout > 10)
@@ -450,8 +466,10 @@ static int run(const struct xw_collector_cfg *cfg)
 		}
 		/* consume reads every ring, including records queued without a
 		 * wake-up (ring_buffer__poll would read only rings that woke). */
+		budget = DRAIN_BUDGET;
 		err = ring_buffer__consume(rb);
-		if (err < 0 && err != -EINTR) {
+		drain_more = err == DRAIN_MORE;
+		if (err < 0 && err != -EINTR && !drain_more) {
 			pr_err("ring buffer: %s", strerror(-err));
 			break;
 		}
@@ -496,7 +514,9 @@ static int run(const struct xw_collector_cfg *cfg)
 	for (int i = 0; i < n; i++)
 		xw_iface__unlink(&ifaces[i]);
 	if (rb)
-		ring_buffer__consume(rb);
+		do
+			budget = DRAIN_BUDGET;
+		while (ring_buffer__consume(rb) == DRAIN_MORE);
 	if (batcher) {
 		/* The last records and counters, then wait for their delivery. */
 		counters_attach(ifaces, n, cpb, cptrs, batcher);
