@@ -39,8 +39,10 @@ Run as root with Debian's interpreter, from the repository:
 
 Broker: lab.Broker on XW_KAFKA_PORT / XW_KAFKA_DATA (started if needed,
 stopped at the end only if this run started it); the run's topics are its
-own and deleted at the end. XW_BUILD_DIR picks the build. Not a test: it
-times things and asserts nothing about the times.
+own and deleted at the end. XW_BUILD_DIR picks the build (XW_COLLECTOR
+another collector, for an A/B); XW_LAT_KEEP_LOGS=DIR keeps the collector's
+and the detector's logs there. Not a test: it times things and asserts
+nothing about the times.
 """
 import argparse
 import json
@@ -311,12 +313,15 @@ def report(rows, a):
                 continue
             print("%-26s %3d %8s %8s %8s %8s" % (what, len(v), fmt(med(v)), fmt(pct(v, 0.95)),
                                                 fmt(min(v)), fmt(max(v))))
-        md, mb = med(r.get("drop") for r in rs), med(r.get("ban") for r in rs)
-        mdet = med(r.get("detect") for r in rs)
+        # Ratios over the runs where both reacted, or a run one side
+        # missed would move one median only.
+        both = [r for r in rs if r.get("ban") and r.get("drop")]
+        md, mb = med(r["drop"] for r in both), med(r["ban"] for r in both)
+        mdet = med(r["detect"] for r in both if r.get("detect"))
         if md and mb:
             per = [r["ban"] / r["drop"] for r in rs if r.get("ban") and r.get("drop")]
-            print("%-26s %12s   (median of per-run ratios %s)" % (
-                "FastNetMon ban / xw drop", "%.2fx" % (mb / md), fmt(med(per), "%.2fx")))
+            print("%-26s %12s   (median of per-run ratios %s; %d runs where both reacted)" % (
+                "FastNetMon ban / xw drop", "%.2fx" % (mb / md), fmt(med(per), "%.2fx"), len(both)))
         if mdet and mb:
             print("%-26s %12s" % ("FastNetMon ban / xw detect", "%.2fx" % (mb / mdet)))
         pps = [r["pps"] for r in rs if r.get("pps")]
@@ -369,6 +374,9 @@ def main():
         shutil.copy(os.path.join(keys, "detector-test.pub"), os.path.join(keys, "trusted"))
         topics = T.make_topics()
         al = A.AttackLab(collector=False, mirror=True)
+        # FastNetMon 1.2.4 can dump core when stopped; let that land in
+        # the lab's temp dir (removed with it), not in the caller's.
+        os.chdir(al.lab.tmp)
         start_collector(al, topics, keys, a.sample, a.linger_ms)
         sets = ["thresholds.syn_flood=%d" % a.threshold, "thresholds.udp_flood=%d" % a.threshold,
                 "detect.start_slots=%d" % a.start_slots]
@@ -404,6 +412,7 @@ def main():
                 for p in (al.collector.log_path, det and det.log_path):
                     if p and os.path.exists(p):
                         shutil.copy(p, os.environ["XW_LAT_KEEP_LOGS"])
+            os.chdir("/")
             al.close()
         if T._topics:
             delete_topics(T.BROKER.bootstrap, T._topics, "detect_latency")
