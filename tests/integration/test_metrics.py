@@ -382,8 +382,11 @@ class MetricsKafka(unittest.TestCase):
         self.lab.sh("src", ["ping", "-c", "30", "-i", "0.01", "-W", "1", DST4], check=False)
         n = P.wait_for("xdpwatch_detector_records_total", lambda v: v and v >= 30, timeout=30)
         self.assertGreaterEqual(n or 0, 30, "the detector read the pings' records")
-        produced = P.value('xdpwatch_collector_kafka_produced_records_total{topic="xdpwatch.features.v1"}')
-        self.assertLessEqual(n, produced)
+        # The two targets are scraped at different moments: wait for the
+        # collector's count to catch up before comparing.
+        produced = P.wait_for('xdpwatch_collector_kafka_produced_records_total{topic="xdpwatch.features.v1"}',
+                              lambda v: v is not None and v >= n, timeout=15)
+        self.assertLessEqual(n, produced or 0)
         self.assertGreaterEqual(P.value("xdpwatch_detector_hosts"), 1)
         self.assertEqual(P.value("xdpwatch_detector_bad_batches_total"), 0)
         self.assertEqual(P.value("xdpwatch_detector_attacks_active"), 0)
