@@ -28,8 +28,8 @@ const char *const xw_attach_via_names[] = { "link", "libxdp", NULL };
 #define XW_PROG_NAME "xdpwatch_main"
 #define XW_DISPATCHER_NAME "xdp_dispatcher" /* libxdp's, as the kernel names it */
 
-static int libxdp_print(enum libxdp_print_level level, const char *fmt,
-			va_list ap)
+static __attribute__((format(printf, 2, 0))) int
+libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	/* libxdp's info lines narrate its protocol: debug detail for us. */
 	xw_log_vemit(level == LIBXDP_WARN ? XW_LOG_WARN : XW_LOG_DEBUG,

@@ -33,7 +33,8 @@ void xw_log_route_libbpf(void);
 void xw_log_emit(enum xw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void xw_log_vemit(enum xw_log_level level, const char *prefix,
-		  const char *fmt, va_list ap);
+		  const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #define xw_log(level, ...)                                   \
 	do {                                                 \

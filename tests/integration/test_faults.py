@@ -193,7 +193,11 @@ class BrokerKilled(unittest.TestCase):
         TK.check_sequences(self, msgs, "broker SIGKILL")
         self.assertEqual(r["ringbuf_lost"], 0, what)
         self.assertGreaterEqual(len(rss), self.OUTAGE_S, what)
-        self.assertLess(max(rss), bound_kib, "RSS over its bound: %s; samples %s" % (what, rss))
+        # Under ASan (build-asan) the sanitizer's own shadow and quarantine
+        # make any bound from the queue settings meaningless, as in
+        # test_kafka.
+        if not TK.SANITIZED:
+            self.assertLess(max(rss), bound_kib, "RSS over its bound: %s; samples %s" % (what, rss))
         # The log says the broker went and came back.
         self.assertRegex(log, r"(?i)(disconnect|connection refused|down|transport)", "no outage in the log")
 
